@@ -1,0 +1,43 @@
+/*
+ * Build-time limits of the portable core. Each can be overridden on the compiler
+ * command line (-DMTR_CFG_MAX_...=n) for a smaller target such as a Cortex-M4.
+ */
+#ifndef METERD_CONFIG_H
+#define METERD_CONFIG_H
+
+/** Phases a meter measures (voltage and current channels each). */
+#ifndef MTR_CFG_MAX_PHASES
+#define MTR_CFG_MAX_PHASES 3
+#endif
+
+/**
+ * Samples per channel one measurement frame may hold. A frame is 10 cycles at
+ * 50 Hz or 12 at 60 Hz (IEC 61000-4-30 5.2); at the lowest tracked frequency
+ * (42.5 Hz, 10 cycles = 235 ms) and 32 kS/s that is 7530 samples. A frame that
+ * reaches this bound is closed early and flagged.
+ */
+#ifndef MTR_CFG_MAX_FRAME_SAMPLES
+#define MTR_CFG_MAX_FRAME_SAMPLES 8192
+#endif
+
+/** Highest harmonic order analysed (IEC 61000-4-7: up to the 50th). */
+#ifndef MTR_CFG_MAX_HARMONIC
+#define MTR_CFG_MAX_HARMONIC 50
+#endif
+
+/**
+ * Points of the resampled frame given to the FFT (power of two). The frame's
+ * whole cycles are resampled to this many points, so bin 10 (50 Hz) or 12
+ * (60 Hz) is the fundamental and bins are 5 Hz apart. 2048 points keep harmonic
+ * 50 and its group (bin 505 at 50 Hz, 606 at 60 Hz) below Nyquist (bin 1024).
+ */
+#ifndef MTR_CFG_FFT_LEN
+#define MTR_CFG_FFT_LEN 2048
+#endif
+
+/** Integer samples of history kept to delay a channel (phase and skew correction). */
+#ifndef MTR_CFG_MAX_DELAY_SAMPLES
+#define MTR_CFG_MAX_DELAY_SAMPLES 16
+#endif
+
+#endif /* METERD_CONFIG_H */

@@ -1,0 +1,26 @@
+/*
+ * The published, read-only view of the meter that interfaces read.
+ *
+ * The meter loop fills one after every frame; interfaces (Modbus, CLI report,
+ * later DLMS/HTTP/MQTT) only ever read a snapshot, never the engine.
+ */
+#ifndef METERD_SNAPSHOT_H
+#define METERD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meterd/metrology.h"
+#include "meterd/reg.h"
+
+/** Snapshot of the meter after a frame. */
+struct mtr_snapshot {
+    struct mtr_metro_frame frame; /**< The latest frame. */
+    struct mtr_reg_set reg;       /**< Registers after that frame. */
+    uint64_t t_us;                /**< Meter time at the end of the frame, us since the epoch
+                                       of the source (1970-01-01 UTC when known). */
+    uint32_t k_imp_per_kWh;       /**< Meter constant (test output), impulses per kWh. */
+    bool is_valid;                /**< False until the first frame, and when the data is stale. */
+};
+
+#endif /* METERD_SNAPSHOT_H */
