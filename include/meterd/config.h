@@ -35,9 +35,12 @@
 #define MTR_CFG_FFT_LEN 2048
 #endif
 
-/** Integer samples of history kept to delay a channel (phase and skew correction). */
+/**
+ * Samples of history kept before each frame: the phase/skew correction delays a
+ * channel by up to this many samples minus 2, and the resampler reads 2 of them.
+ */
 #ifndef MTR_CFG_MAX_DELAY_SAMPLES
-#define MTR_CFG_MAX_DELAY_SAMPLES 16
+#define MTR_CFG_MAX_DELAY_SAMPLES 64
 #endif
 
 #endif /* METERD_CONFIG_H */

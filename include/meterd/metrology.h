@@ -165,43 +165,54 @@ struct mtr_metro_frame {
     struct mtr_metro_total total;
 };
 
-/** Private state. Fields may change between versions; use the functions. */
+/** Private: one channel's samples; [0, MTR_CFG_MAX_DELAY_SAMPLES) is history. */
 struct mtr_metro_ch {
     float buf[MTR_CFG_MAX_DELAY_SAMPLES + MTR_CFG_MAX_FRAME_SAMPLES];
 };
 
-/** Engine state: a complete type so the caller can place it (about 220 KiB by default). */
+/**
+ * Engine state: a complete type so the caller can place it (about 220 KiB with the
+ * default limits). Fields are private; use the functions.
+ */
 struct mtr_metro {
     struct mtr_metro_config cfg;
     uint8_t phase_count;
-    uint8_t chan_count;       /* 2 * phase_count: U1..Un then I1..In */
-    uint32_t n;               /* samples in the current frame */
-    uint32_t n_nom;           /* nominal frame length in samples */
-    uint64_t sample_index;    /* samples consumed since init */
+    uint8_t chan_count;    /* 2 * phase_count: U1..Un then I1..In */
+    uint8_t n_cycles;      /* cycles per frame: 10 (50 Hz) or 12 (60 Hz) */
+    uint8_t h_max;         /* highest harmonic analysed (<= MTR_CFG_MAX_HARMONIC) */
+    uint32_t n;            /* samples in the current frame */
+    uint32_t n_nom;        /* nominal frame length, samples */
+    uint32_t n_timeout;    /* frame closed without sync at this length */
+    uint32_t fft_len;      /* points of the resampled frame, power of two */
+    uint64_t sample_index; /* samples consumed since init */
     uint64_t frame_seq;
     uint32_t pending_flags;
+    bool has_history;      /* buf history holds the previous frame's tail */
     /* zero-crossing tracking on the reference voltage */
     uint8_t ref_phase;
-    float zc_prev;            /* previous filtered reference sample */
-    float zc_lp[2];           /* low-pass state */
-    float zc_arm_level;       /* hysteresis level (negative half-wave must pass -level) */
+    float lp_b0, lp_a1, lp_a2; /* 2-pole low-pass: y = b0*(x + 2x1 + x2) - a1*y1 - a2*y2 */
+    float lp_x1, lp_x2, lp_y1, lp_y2;
+    float zc_arm_level;    /* the signal must fall below -level to arm the next crossing */
     bool zc_armed;
-    uint32_t cycles;          /* crossings counted in this frame */
-    double zc_first_pos;      /* position of the frame's starting crossing (samples, relative to frame start) */
-    double zc_last_pos;       /* position of the last crossing in the frame */
-    float f_last_Hz;          /* frequency of the last good frame */
-    float dc[2 * MTR_CFG_MAX_PHASES]; /* DC estimate from the previous frame, per channel */
+    uint32_t cycles;       /* crossings counted since the frame's starting crossing */
+    double zc_start;       /* absolute position of the frame's starting crossing, samples; <0 none */
+    double zc_last;        /* absolute position of the latest crossing, samples; <0 none */
+    float f_last_Hz;       /* frequency of the latest synchronised frame */
+    float dc[2 * MTR_CFG_MAX_PHASES]; /* DC of each channel over the previous frame */
+    float ref_rms;         /* reference voltage RMS of the previous frame, input units */
     /* IEC 61000-4-30 10-s frequency */
-    uint64_t f10_interval;    /* index of the current 10-s interval */
-    double f10_first_t;       /* time of the first crossing in the interval, s; < 0 none */
-    double f10_last_t;
+    uint64_t f10_interval;
+    double f10_first;      /* absolute position of the first crossing in the interval; <0 none */
+    double f10_last;
     uint32_t f10_cycles;
     float f10_Hz;
     bool f10_is_new;
     struct mtr_metro_ch ch[2 * MTR_CFG_MAX_PHASES];
+    float hist[2 * MTR_CFG_MAX_PHASES][MTR_CFG_MAX_DELAY_SAMPLES];
     float fft_re[MTR_CFG_FFT_LEN];
     float fft_im[MTR_CFG_FFT_LEN];
-    float spec_u[MTR_CFG_MAX_PHASES][2 * (MTR_CFG_MAX_HARMONIC + 1) * 12 + 2];
+    float tw_re[MTR_CFG_FFT_LEN / 2];
+    float tw_im[MTR_CFG_FFT_LEN / 2];
 };
 
 /**

@@ -1,0 +1,215 @@
+/*
+ * The engine's sample loop: de-interleaves samples into the frame buffers and
+ * tracks the fundamental on the reference voltage by low-passed, hysteretic,
+ * linearly interpolated positive zero crossings (IEC 61000-4-30 5.1 attenuates
+ * harmonics before counting cycles). A frame closes at the crossing that ends
+ * its 10th (50 Hz) or 12th (60 Hz) cycle, so frames are gapless and
+ * cycle-synchronous (IEC 61000-4-30 5.2). The same crossings give the 10-s
+ * frequency: integral cycles inside each 10-s interval of meter time divided by
+ * their cumulative duration; the cycle straddling a boundary is discarded.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "meterd/metrology.h"
+#include "metro_int.h"
+
+/** Length of the IEC 61000-4-30 frequency interval, seconds. */
+#define F10_INTERVAL_s 10.0
+
+static void
+f10_on_crossing(struct mtr_metro *m, double pos)
+{
+    uint64_t idx = (uint64_t)(pos / m->cfg.fs_Hz / F10_INTERVAL_s);
+    if (m->f10_first >= 0.0 && idx == m->f10_interval) {
+        m->f10_cycles++;
+        m->f10_last = pos;
+        return;
+    }
+    if (m->f10_first >= 0.0 && m->f10_cycles > 0 && m->f10_last > m->f10_first) {
+        m->f10_Hz = (float)((double)m->f10_cycles * m->cfg.fs_Hz / (m->f10_last - m->f10_first));
+        m->f10_is_new = true;
+    }
+    m->f10_interval = idx;
+    m->f10_first = pos;
+    m->f10_last = pos;
+    m->f10_cycles = 0;
+}
+
+/* Forget synchronisation (gap, change of reference phase). */
+static void
+zc_reset(struct mtr_metro *m)
+{
+    m->zc_start = -1.0;
+    m->zc_last = -1.0;
+    m->cycles = 0;
+    m->zc_armed = false;
+}
+
+/*
+ * After a frame: follow the first phase whose voltage is present, and set the
+ * crossing hysteresis to 10 % of its peak (5 % of the nominal peak when no phase
+ * is present, so noise on a dead input never counts as cycles).
+ */
+static void
+update_reference(struct mtr_metro *m, const struct mtr_metro_frame *frame)
+{
+    uint8_t ref = m->ref_phase;
+    bool is_any = false;
+    for (uint8_t p = 0; p < m->phase_count; p++) {
+        if (frame->ph[p].is_present) {
+            ref = p;
+            is_any = true;
+            break;
+        }
+    }
+    if (ref != m->ref_phase) {
+        m->ref_phase = ref;
+        m->lp_x1 = m->lp_x2 = m->lp_y1 = m->lp_y2 = 0.0f;
+        zc_reset(m);
+    }
+    if (is_any) {
+        m->zc_arm_level = (float)(0.1 * MTR_SQRT2) * m->ref_rms;
+    } else {
+        m->zc_arm_level = (float)(0.05 * MTR_SQRT2 * (double)m->cfg.u_nom_V / m->cfg.vt_ratio);
+    }
+}
+
+/*
+ * Filter one reference sample and look for a positive crossing between the
+ * previous sample (absolute index sample_index - 1) and this one.
+ * Returns true and the absolute crossing position when one is found.
+ */
+static bool
+zc_step(struct mtr_metro *m, float v, double *pos)
+{
+    float y = m->lp_b0 * (v + 2.0f * m->lp_x1 + m->lp_x2) - m->lp_a1 * m->lp_y1 -
+              m->lp_a2 * m->lp_y2;
+    float y_prev = m->lp_y1;
+    m->lp_x2 = m->lp_x1;
+    m->lp_x1 = v;
+    m->lp_y2 = m->lp_y1;
+    m->lp_y1 = y;
+    if (y < -m->zc_arm_level) {
+        m->zc_armed = true;
+        return false;
+    }
+    if (!m->zc_armed || y_prev >= 0.0f || y < 0.0f || m->sample_index == 0) {
+        return false;
+    }
+    m->zc_armed = false;
+    double frac = (double)y_prev / ((double)y_prev - (double)y);
+    *pos = (double)(m->sample_index - 1u) + frac;
+    return true;
+}
+
+/* Close the frame of m->n samples; the current input sample is not part of it. */
+static void
+close_frame(struct mtr_metro *m, bool is_synced, struct mtr_metro_frame *frame)
+{
+    double len_cycles = 0.0;
+    float f_Hz = m->f_last_Hz;
+    uint32_t flags = m->pending_flags;
+    if (m->zc_start >= 0.0 && m->zc_last > m->zc_start && m->cycles > 0) {
+        f_Hz = (float)((double)m->cycles * m->cfg.fs_Hz / (m->zc_last - m->zc_start));
+        if (is_synced) {
+            len_cycles = m->zc_last - m->zc_start;
+        }
+        m->f_last_Hz = f_Hz;
+    } else {
+        flags |= MTR_METRO_FLAG_F_INVALID;
+    }
+    if (m->f10_is_new) {
+        flags |= MTR_METRO_FLAG_F10_NEW;
+        m->f10_is_new = false;
+    }
+    mtr_metro_process(m, len_cycles, frame);
+    frame->f_Hz = f_Hz;
+    frame->f10_Hz = m->f10_Hz;
+    frame->flags |= flags;
+    m->pending_flags = 0;
+    if (is_synced) {
+        m->zc_start = m->zc_last;
+        m->cycles = 0;
+    } else {
+        zc_reset(m);
+    }
+    update_reference(m, frame);
+}
+
+static void
+store_sample(struct mtr_metro *m, const float *xs)
+{
+    for (unsigned c = 0; c < m->chan_count; c++) {
+        mtr_metro_x(m, c)[m->n] = xs[c];
+    }
+    m->n++;
+    m->sample_index++;
+}
+
+enum mtr_err
+mtr_metro_feed(struct mtr_metro *m,
+               const float *x,
+               size_t sample_count,
+               size_t *consumed,
+               struct mtr_metro_frame *frame)
+{
+    if (m == NULL || consumed == NULL || frame == NULL || (x == NULL && sample_count > 0)) {
+        return MTR_EINVAL;
+    }
+    for (size_t s = 0; s < sample_count; s++) {
+        const float *xs = &x[s * m->chan_count];
+        double pos = 0.0;
+        bool is_close = false;
+        bool is_synced = false;
+        if (zc_step(m, xs[m->ref_phase] - m->dc[m->ref_phase], &pos)) {
+            f10_on_crossing(m, pos);
+            if (m->zc_start < 0.0) {
+                m->zc_start = pos;
+                m->zc_last = pos;
+                m->cycles = 0;
+            } else {
+                m->cycles++;
+                m->zc_last = pos;
+                is_close = is_synced = m->cycles >= m->n_cycles;
+            }
+        }
+        if (!is_close && m->n >= m->n_timeout) {
+            is_close = true; /* no synchronisation: close on time */
+        }
+        if (is_close) {
+            close_frame(m, is_synced, frame);
+            store_sample(m, xs);
+            *consumed = s + 1;
+            return MTR_OK;
+        }
+        store_sample(m, xs);
+    }
+    *consumed = sample_count;
+    return MTR_EAGAIN;
+}
+
+void
+mtr_metro_mark_gap(struct mtr_metro *m)
+{
+    if (m == NULL) {
+        return;
+    }
+    m->pending_flags |= MTR_METRO_FLAG_GAP;
+    zc_reset(m);
+    m->f10_first = -1.0; /* time is no longer continuous */
+}
+
+enum mtr_err
+mtr_metro_flush(struct mtr_metro *m, struct mtr_metro_frame *frame)
+{
+    if (m == NULL || frame == NULL) {
+        return MTR_EINVAL;
+    }
+    if (m->n == 0) {
+        return MTR_EAGAIN;
+    }
+    m->pending_flags |= MTR_METRO_FLAG_PARTIAL;
+    close_frame(m, false, frame);
+    return MTR_OK;
+}

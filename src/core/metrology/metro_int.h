@@ -1,0 +1,64 @@
+/*
+ * Private interface between the metrology engine's files: frame processing
+ * (metro_frame.c) and spectral analysis (metro_fft.c), called by the sample loop
+ * (metro_feed.c).
+ */
+#ifndef METERD_METRO_INT_H
+#define METERD_METRO_INT_H
+
+#include "meterd/metrology.h"
+
+/** Lowest frequency a 50/60 Hz engine tracks (IEC 61000-4-30 range: 42.5 / 51 Hz). */
+#define MTR_METRO_F_MIN_50_Hz 42.5
+#define MTR_METRO_F_MIN_60_Hz 51.0
+
+/** pi and sqrt(2), spelled out: M_PI is not C11. */
+#define MTR_PI    3.14159265358979323846
+#define MTR_SQRT2 1.41421356237309504880
+
+/** Missing-phase threshold: voltage below 10 % of Udin (METROLOGY-TESTS.md 3.3). */
+#define MTR_METRO_MISSING_FRAC 0.10f
+
+/** Pointer to sample 0 of the current frame of channel c (history is at negative indices). */
+static inline float *
+mtr_metro_x(struct mtr_metro *m, unsigned c)
+{
+    return &m->ch[c].buf[MTR_CFG_MAX_DELAY_SAMPLES];
+}
+
+/** Spectral results of one phase. */
+struct mtr_metro_spec {
+    float u_h[MTR_CFG_MAX_HARMONIC + 1]; /* harmonic group RMS of U */
+    float i_h[MTR_CFG_MAX_HARMONIC + 1]; /* harmonic group RMS of I */
+    float u1_re, u1_im;                  /* fundamental RMS phasor of U */
+    float i1_re, i1_im;                  /* fundamental RMS phasor of I (delay-corrected) */
+    double qb;                           /* Budeanu Q, sum over harmonic bins */
+};
+
+/**
+ * Build the twiddle table for m->fft_len.
+ */
+void mtr_metro_fft_init(struct mtr_metro *m);
+
+/**
+ * Resample the frame's last whole cycles of U (channel cu) and I (channel ci) to
+ * m->fft_len points, transform, and compute harmonic groups, fundamental phasors
+ * and Budeanu Q. len_cycles is the duration of the analysed cycles in samples;
+ * the window ends 2 samples before the frame end so cubic interpolation stays
+ * inside the data. tau_i is the delay applied to I (s), f_Hz the frequency.
+ */
+void mtr_metro_spectrum(struct mtr_metro *m,
+                        unsigned cu,
+                        unsigned ci,
+                        double len_cycles,
+                        double tau_i_s,
+                        double f_Hz,
+                        struct mtr_metro_spec *out);
+
+/**
+ * Process the completed frame of m->n samples into *frame.
+ * len_cycles: duration of the frame's synchronised cycles in samples (0 if not synchronised).
+ */
+void mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame *frame);
+
+#endif /* METERD_METRO_INT_H */

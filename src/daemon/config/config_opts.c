@@ -1,0 +1,406 @@
+/*
+ * The option table and its parsers (command line and INI file via inih).
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_type {
+    OPT_STR,
+    OPT_INT,
+    OPT_DBL,
+    OPT_BOOL,
+};
+
+struct opt {
+    const char *section;
+    const char *name;
+    enum opt_type type;
+    size_t off;
+    size_t cap;      /* OPT_STR capacity */
+    double min, max; /* OPT_INT / OPT_DBL */
+    const char *def;
+    const char *unit;
+    const char *help;
+    bool is_reloadable;
+};
+
+#define OFF(f)  offsetof(struct mtrd_config, f)
+#define CAP(f)  sizeof(((struct mtrd_config *)0)->f)
+#define STR(s, n, f, d, h)                                                                         \
+    {s, n, OPT_STR, OFF(f), CAP(f), 0, 0, d, "", h, false}
+#define NUM(s, n, t, f, lo, hi, d, u, h, r)                                                        \
+    {s, n, t, OFF(f), 0, lo, hi, d, u, h, r}
+#define FLAG(s, n, f, d, h, r)                                                                     \
+    {s, n, OPT_BOOL, OFF(f), 0, 0, 1, d, "", h, r}
+#define CAL(n, f, lo, hi, u, h)                                                                    \
+    NUM("metrology", n "_l1", OPT_INT, f[0], lo, hi, "0", u, h " (L1)", false),                   \
+        NUM("metrology", n "_l2", OPT_INT, f[1], lo, hi, "0", u, h " (L2)", false),               \
+        NUM("metrology", n "_l3", OPT_INT, f[2], lo, hi, "0", u, h " (L3)", false)
+
+static const struct opt g_opts[] = {
+    STR("source", "source", source, "",
+        "sample source: synth, comtrade, mat, csv, raw (default: from the input's extension, "
+        "synth without input)"),
+    STR("source", "input", input, "", "recording: .cfg (COMTRADE), .mat, .csv, or - for raw stdin"),
+    STR("source", "map", map, "",
+        "channel mapping, e.g. U1=VA_G1,U2=VB_G1,U3=VC_G1,I1=IA_G1,I2=IB_G1,I3=IC_G1"),
+    NUM("source", "phases", OPT_INT, phases, 0, 3, "0", "", "phases to measure (0: from --net)",
+        false),
+    STR("source", "scenario", scenario, "household", "synthetic scenario: household, sine"),
+    NUM("source", "seed", OPT_INT, seed, 0, 9007199254740992.0, "1", "", "synthetic seed", false),
+    FLAG("source", "secondary", is_secondary, "false",
+         "COMTRADE: deliver secondary values (CT/VT ratios of the cfg)", false),
+    NUM("source", "fs", OPT_DBL, fs_Hz, 0, 1e6, "0", "Hz",
+        "sample rate (required for raw; overrides a file's rate)", false),
+    STR("source", "raw-format", raw_format, "s16", "raw stream encoding: s16, s32, f32 (little-endian)"),
+    NUM("source", "raw-u-scale", OPT_DBL, raw_u_scale, 0, 1e9, "1", "V/count",
+        "raw stream: volts per count of U channels", false),
+    NUM("source", "raw-i-scale", OPT_DBL, raw_i_scale, 0, 1e9, "1", "A/count",
+        "raw stream: amperes per count of I channels", false),
+    STR("source", "window", window, "",
+        "measure only samples FIRST:LAST (inclusive, 0-based) of the recording"),
+    STR("metrology", "net", net, "3P4W", "network: 1P2W 3P4W 3P3W SPLIT 1BL 2BL 3BL 4BL"),
+    NUM("metrology", "f-nom", OPT_INT, f_nom_Hz, 0, 60, "0", "Hz",
+        "nominal frequency 50 or 60 (0: from the source, else 50)", false),
+    NUM("metrology", "u-nom", OPT_DBL, u_nom_V, 1, 1e7, "230", "V",
+        "declared phase-to-neutral voltage Udin, primary", false),
+    NUM("metrology", "vt-ratio", OPT_DBL, vt_ratio, 1e-6, 1e7, "1", "", "VT ratio primary/secondary",
+        false),
+    NUM("metrology", "ct-ratio", OPT_DBL, ct_ratio, 1e-6, 1e7, "1", "", "CT ratio primary/secondary",
+        false),
+    NUM("metrology", "p-start", OPT_DBL, p_start_W, 0, 1e9, "0", "W",
+        "no-load threshold on |P| per phase (0: off)", false),
+    NUM("metrology", "q-start", OPT_DBL, q_start_var, 0, 1e9, "0", "var",
+        "no-load threshold on |Q| per phase (0: off)", false),
+    STR("metrology", "q-def", q_def, "fundamental",
+        "reactive energy definition: fundamental (IEC 62053-24) or budeanu"),
+    FLAG("metrology", "i-dc-removal", is_i_dc_removed, "true", "remove DC from the currents", false),
+    NUM("metrology", "k", OPT_INT, k_imp_per_kWh, 1, 1000000, "10000", "imp/kWh",
+        "meter constant of the test output", false),
+    CAL("u-gain-ppm", u_gain_ppm, -500000, 500000, "ppm", "voltage gain correction"),
+    CAL("i-gain-ppm", i_gain_ppm, -500000, 500000, "ppm", "current gain correction"),
+    CAL("i-phase-mdeg", i_phase_mdeg, -20000, 20000, "mdeg", "current phase lead to remove"),
+    CAL("i-skew-ns", i_skew_ns, -1000000, 1000000, "ns", "current sampled after voltage by"),
+    NUM("replay", "speed", OPT_DBL, speed, 0, 1e6, "1", "x real time",
+        "replay speed: 1 real time, 0 as fast as possible", false),
+    NUM("replay", "duration", OPT_DBL, duration_s, 0, 1e10, "0", "s",
+        "stop after this much meter time (0: end of input)", false),
+    STR("replay", "report", report, "", "print a report at the end: text or json"),
+    STR("storage", "data-dir", data_dir, "data", "directory of the register file (registers.nv)"),
+    NUM("storage", "nv-sync-ms", OPT_INT, nv_sync_ms, 0, 3600000, "1000", "ms",
+        "msync interval of the registers (power-cut window; kill -9 loses nothing)", true),
+    FLAG("modbus", "modbus", is_modbus, "true", "serve Modbus TCP", false),
+    STR("modbus", "modbus-bind", modbus_bind, "0.0.0.0", "Modbus TCP listen address"),
+    NUM("modbus", "modbus-port", OPT_INT, modbus_port, 1, 65535, "502", "", "Modbus TCP port", false),
+    NUM("modbus", "modbus-unit", OPT_INT, modbus_unit, 0, 247, "1", "",
+        "unit id answered (0: any)", false),
+    NUM("modbus", "modbus-max-clients", OPT_INT, modbus_max_clients, 1, 64, "8", "",
+        "concurrent Modbus TCP clients", false),
+    NUM("modbus", "modbus-idle", OPT_INT, modbus_idle_s, 1, 86400, "60", "s",
+        "close idle Modbus clients after", false),
+    FLAG("console", "table", is_table, "true", "print a live per-phase table on stdout", true),
+    FLAG("console", "progress", is_progress, "true", "progress bar on stderr for replays", true),
+    STR("console", "log-level", log_level, "info", "error, warning, info, debug"),
+};
+
+static const struct opt *
+find_opt(const char *name)
+{
+    for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++) {
+        if (strcmp(g_opts[i].name, name) == 0) {
+            return &g_opts[i];
+        }
+    }
+    return NULL;
+}
+
+bool
+mtrd_config_is_flag(const char *name)
+{
+    const struct opt *o = find_opt(name);
+    return o != NULL && o->type == OPT_BOOL;
+}
+
+static enum mtr_err
+parse_bool(const char *v, bool *out)
+{
+    if (strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0 ||
+        strcmp(v, "1") == 0) {
+        *out = true;
+        return MTR_OK;
+    }
+    if (strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0 || strcasecmp(v, "off") == 0 ||
+        strcmp(v, "0") == 0) {
+        *out = false;
+        return MTR_OK;
+    }
+    return MTR_EINVAL;
+}
+
+static enum mtr_err
+apply(struct mtrd_config *cfg, const struct opt *o, const char *v, char *err, size_t err_cap)
+{
+    char *base = (char *)cfg;
+    char *end = NULL;
+    errno = 0;
+    switch (o->type) {
+    case OPT_STR:
+        if (strlen(v) >= o->cap) {
+            snprintf(err, err_cap, "option '%s': value longer than %zu characters", o->name,
+                     o->cap - 1);
+            return MTR_EINVAL;
+        }
+        memcpy(base + o->off, v, strlen(v) + 1);
+        return MTR_OK;
+    case OPT_BOOL: {
+        bool b = false;
+        if (parse_bool(v, &b) != MTR_OK) {
+            snprintf(err, err_cap, "option '%s': '%s' is not true/false", o->name, v);
+            return MTR_EINVAL;
+        }
+        memcpy(base + o->off, &b, sizeof(b));
+        return MTR_OK;
+    }
+    case OPT_INT: {
+        long long x = strtoll(v, &end, 0);
+        if (errno != 0 || end == v || *end != '\0' || (double)x < o->min || (double)x > o->max) {
+            snprintf(err, err_cap, "option '%s': '%s' is not an integer in %.0f..%.0f %s", o->name,
+                     v, o->min, o->max, o->unit);
+            return MTR_EINVAL;
+        }
+        int64_t i = (int64_t)x;
+        memcpy(base + o->off, &i, sizeof(i));
+        return MTR_OK;
+    }
+    case OPT_DBL: {
+        double d = strtod(v, &end);
+        if (errno != 0 || end == v || *end != '\0' || !isfinite(d) || d < o->min || d > o->max) {
+            snprintf(err, err_cap, "option '%s': '%s' is not a number in %g..%g %s", o->name, v,
+                     o->min, o->max, o->unit);
+            return MTR_EINVAL;
+        }
+        memcpy(base + o->off, &d, sizeof(d));
+        return MTR_OK;
+    }
+    }
+    return MTR_EINVAL;
+}
+
+enum mtr_err
+mtrd_config_set(struct mtrd_config *cfg, const char *name, const char *value, char *err,
+                size_t err_cap)
+{
+    const struct opt *o = find_opt(name);
+    if (o == NULL) {
+        snprintf(err, err_cap, "unknown option '%s' (see --help)", name);
+        return MTR_ENOENT;
+    }
+    return apply(cfg, o, value, err, err_cap);
+}
+
+void
+mtrd_config_defaults(struct mtrd_config *cfg)
+{
+    char err[256];
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++) {
+        enum mtr_err e = apply(cfg, &g_opts[i], g_opts[i].def, err, sizeof(err));
+        (void)e; /* the defaults are checked by the config unit test */
+    }
+}
+
+struct file_ctx {
+    struct mtrd_config *cfg;
+    FILE *f;
+    int line; /* line last read: Debian's inih has no line argument in the handler */
+    const char *path;
+    char *err;
+    size_t err_cap;
+    bool has_err;
+};
+
+/* fgets that counts lines, so errors can name the line. */
+static char *
+read_line(char *str, int num, void *stream)
+{
+    struct file_ctx *ctx = stream;
+    char *r = fgets(str, num, ctx->f);
+    if (r != NULL) {
+        ctx->line++;
+    }
+    return r;
+}
+
+static int
+on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct file_ctx *ctx = user;
+    int line = ctx->line;
+    if (ctx->has_err) {
+        return 0;
+    }
+    const struct opt *o = find_opt(name);
+    char msg[256] = "";
+    if (o == NULL || strcmp(o->section, section) != 0) {
+        snprintf(ctx->err, ctx->err_cap, "%s:%d: unknown key '%s' in section [%s]", ctx->path, line,
+                 name, section);
+        ctx->has_err = true;
+        return 0;
+    }
+    if (apply(ctx->cfg, o, value, msg, sizeof(msg)) != MTR_OK) {
+        snprintf(ctx->err, ctx->err_cap, "%s:%d: %s", ctx->path, line, msg);
+        ctx->has_err = true;
+        return 0;
+    }
+    return 1;
+}
+
+enum mtr_err
+mtrd_config_load_file(struct mtrd_config *cfg, const char *path, char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, err_cap, "%s: cannot open configuration: %s", path, strerror(errno));
+        return MTR_ENOENT;
+    }
+    struct file_ctx ctx = {cfg, f, 0, path, err, err_cap, false};
+    int rc = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
+    fclose(f);
+    if (ctx.has_err) {
+        return MTR_EPROTO;
+    }
+    if (rc != 0) {
+        snprintf(err, err_cap, "%s:%d: syntax error", path, rc);
+        return MTR_EPROTO;
+    }
+    return MTR_OK;
+}
+
+static bool
+is_one_of(const char *v, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcasecmp(v, *list) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+enum mtr_err
+mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap)
+{
+    static const char *const sources[] = {"", "synth", "comtrade", "mat", "csv", "raw", NULL};
+    static const char *const nets[] = {"1P2W", "3P4W", "3P3W", "SPLIT", "1BL",
+                                       "2BL",  "3BL",  "4BL",  NULL};
+    static const char *const fmts[] = {"s16", "s32", "f32", NULL};
+    static const char *const qdefs[] = {"fundamental", "budeanu", NULL};
+    static const char *const reports[] = {"", "text", "json", NULL};
+    if (!is_one_of(cfg->source, sources)) {
+        snprintf(err, err_cap, "source '%s': use synth, comtrade, mat, csv or raw", cfg->source);
+        return MTR_EINVAL;
+    }
+    if (!is_one_of(cfg->net, nets)) {
+        snprintf(err, err_cap, "net '%s': use 1P2W 3P4W 3P3W SPLIT 1BL 2BL 3BL 4BL", cfg->net);
+        return MTR_EINVAL;
+    }
+    if (!is_one_of(cfg->raw_format, fmts) || !is_one_of(cfg->q_def, qdefs) ||
+        !is_one_of(cfg->report, reports)) {
+        snprintf(err, err_cap, "raw-format, q-def or report has an unknown value");
+        return MTR_EINVAL;
+    }
+    if (cfg->f_nom_Hz != 0 && cfg->f_nom_Hz != 50 && cfg->f_nom_Hz != 60) {
+        snprintf(err, err_cap, "f-nom %lld: use 50 or 60", (long long)cfg->f_nom_Hz);
+        return MTR_EINVAL;
+    }
+    if (strcasecmp(cfg->source, "raw") == 0 && !(cfg->fs_Hz > 0.0)) {
+        snprintf(err, err_cap, "source raw needs --fs (sample rate, Hz)");
+        return MTR_EINVAL;
+    }
+    if (cfg->window[0] != '\0') {
+        unsigned long long a = 0;
+        unsigned long long b = 0;
+        char tail = 0;
+        if (sscanf(cfg->window, "%llu:%llu%c", &a, &b, &tail) != 2 || b < a) {
+            snprintf(err, err_cap, "window '%s': use FIRST:LAST sample indices, FIRST <= LAST",
+                     cfg->window);
+            return MTR_EINVAL;
+        }
+    }
+    return MTR_OK;
+}
+
+static void
+print_value(const struct mtrd_config *cfg, const struct opt *o, FILE *out)
+{
+    const char *base = (const char *)cfg;
+    switch (o->type) {
+    case OPT_STR:
+        fprintf(out, "%s", base + o->off);
+        break;
+    case OPT_BOOL: {
+        bool b;
+        memcpy(&b, base + o->off, sizeof(b));
+        fprintf(out, "%s", b ? "true" : "false");
+        break;
+    }
+    case OPT_INT: {
+        int64_t i;
+        memcpy(&i, base + o->off, sizeof(i));
+        fprintf(out, "%lld", (long long)i);
+        break;
+    }
+    case OPT_DBL: {
+        double d;
+        memcpy(&d, base + o->off, sizeof(d));
+        fprintf(out, "%.10g", d);
+        break;
+    }
+    }
+}
+
+void
+mtrd_config_print_help(FILE *out)
+{
+    const char *section = "";
+    for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++) {
+        const struct opt *o = &g_opts[i];
+        if (strcmp(section, o->section) != 0) {
+            section = o->section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s", o->type == OPT_BOOL ? "[no-]" : "", o->name);
+        fprintf(out, "  %-26s %s", left, o->help);
+        if (o->type == OPT_INT || o->type == OPT_DBL) {
+            fprintf(out, " [%g..%g%s%s]", o->min, o->max, o->unit[0] ? " " : "", o->unit);
+        }
+        fprintf(out, " (default: %s)\n", o->def[0] ? o->def : "none");
+    }
+}
+
+void
+mtrd_config_print(const struct mtrd_config *cfg, FILE *out, bool is_commented)
+{
+    const char *section = "";
+    for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++) {
+        const struct opt *o = &g_opts[i];
+        if (strcmp(section, o->section) != 0) {
+            section = o->section;
+            fprintf(out, "%s[%s]\n", i == 0 ? "" : "\n", section);
+        }
+        if (is_commented) {
+            fprintf(out, "# %s%s%s%s\n", o->help, o->unit[0] ? " (" : "", o->unit,
+                    o->unit[0] ? ")" : "");
+        }
+        fprintf(out, "%s = ", o->name);
+        print_value(cfg, o, out);
+        fputc('\n', out);
+    }
+}

@@ -1,0 +1,243 @@
+/*
+ * meterd: the open smart electricity meter (Linux daemon and replay tool).
+ *
+ *   meterd [-c FILE] [--option value | --option=value | --flag | --no-flag]...
+ *   meterd --help | --version | --check-config | --print-config | --show-registers
+ *
+ * Options are those of the configuration table (config/config_opts.c); the
+ * command line overrides the configuration file.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "log/log.h"
+#include "loop/meter_loop.h"
+#include "nv/reg_store.h"
+#include "report/report.h"
+
+#define MTRD_VERSION "0.1.0"
+
+static volatile sig_atomic_t g_stop;   /* set by SIGTERM/SIGINT */
+static volatile sig_atomic_t g_reload; /* set by SIGHUP */
+
+static void
+on_signal(int sig)
+{
+    if (sig == SIGHUP) {
+        g_reload = 1;
+    } else {
+        g_stop = 1;
+    }
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: meterd [-c FILE] [options]\n"
+            "       meterd --input FILE.cfg|.mat|.csv [--map U1=..,I1=..] --report text|json "
+            "--speed 0\n"
+            "       meterd --show-registers [--data-dir DIR] [--report json]\n"
+            "       meterd --check-config [-c FILE] | --print-config | --help | --version\n"
+            "\nWithout --input, meterd runs on its synthetic three-phase household and serves\n"
+            "Modbus TCP; --report prints a replay report when the input ends.\n");
+    fprintf(out, "\noptions (also keys of the configuration file, in the [sections] shown):\n");
+    mtrd_config_print_help(out);
+}
+
+enum action {
+    ACT_RUN,
+    ACT_HELP,
+    ACT_VERSION,
+    ACT_CHECK,
+    ACT_PRINT,
+    ACT_SHOW_REGS,
+};
+
+/* Apply the command line; -c was handled before. */
+static int
+parse_args(int argc, char **argv, struct mtrd_config *cfg, enum action *act)
+{
+    char err[512];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            *act = ACT_HELP;
+            continue;
+        }
+        if (strcmp(a, "--version") == 0) {
+            *act = ACT_VERSION;
+            continue;
+        }
+        if (strcmp(a, "--check-config") == 0) {
+            *act = ACT_CHECK;
+            continue;
+        }
+        if (strcmp(a, "--print-config") == 0) {
+            *act = ACT_PRINT;
+            continue;
+        }
+        if (strcmp(a, "--show-registers") == 0) {
+            *act = ACT_SHOW_REGS;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "meterd: unexpected argument '%s' (options start with --)\n", a);
+            return MTRD_EXIT_USAGE;
+        }
+        char name[128];
+        const char *value = NULL;
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+        if (len >= sizeof(name)) {
+            fprintf(stderr, "meterd: option too long: %s\n", a);
+            return MTRD_EXIT_USAGE;
+        }
+        memcpy(name, a + 2, len);
+        name[len] = '\0';
+        if (eq != NULL) {
+            value = eq + 1;
+        } else if (mtrd_config_is_flag(name)) {
+            value = "true";
+        } else if (strncmp(name, "no-", 3) == 0 && mtrd_config_is_flag(name + 3)) {
+            memmove(name, name + 3, strlen(name + 3) + 1);
+            value = "false";
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "meterd: option --%s needs a value\n", name);
+            return MTRD_EXIT_USAGE;
+        }
+        if (mtrd_config_set(cfg, name, value, err, sizeof(err)) != MTR_OK) {
+            fprintf(stderr, "meterd: %s\n", err);
+            return MTRD_EXIT_USAGE;
+        }
+    }
+    return MTRD_EXIT_OK;
+}
+
+static const char *
+find_config_path(int argc, char **argv)
+{
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            return argv[i + 1];
+        }
+    }
+    return NULL;
+}
+
+static int
+show_registers(const struct mtrd_config *cfg)
+{
+    char path[MTRD_PATH_CAP + 32];
+    snprintf(path, sizeof(path), "%s/registers.nv", cfg->data_dir);
+    struct mtrd_reg_store *store = calloc(1, sizeof(*store));
+    if (store == NULL) {
+        return MTRD_EXIT_RUNTIME;
+    }
+    struct mtr_reg_set regs;
+    char msg[512] = "";
+    enum mtr_err e = mtrd_reg_store_open(path, store, &regs, msg, sizeof(msg));
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: %s: %s (%s)\n", path, msg, mtr_strerror(e));
+        free(store);
+        return MTRD_EXIT_STORAGE;
+    }
+    fprintf(stderr, "meterd: %s: %s\n", path, msg);
+    struct mtrd_report r;
+    mtrd_report_init(&r, &regs);
+    char desc[MTRD_PATH_CAP + 64];
+    snprintf(desc, sizeof(desc), "%s, record %llu, %llu frames", path,
+             (unsigned long long)store->nv.seq, (unsigned long long)regs.frame_count);
+    if (strcmp(cfg->report, "json") == 0) {
+        mtrd_report_print_json(&r, desc, stdout);
+    } else {
+        mtrd_report_print_text(&r, desc, stdout);
+    }
+    e = mtrd_reg_store_close(store);
+    (void)e; /* read-only use: nothing to lose */
+    free(store);
+    return MTRD_EXIT_OK;
+}
+
+static enum mtrd_log_level
+log_level(const char *s)
+{
+    if (strcmp(s, "error") == 0) {
+        return MTRD_LOG_ERROR;
+    }
+    if (strcmp(s, "warning") == 0) {
+        return MTRD_LOG_WARN;
+    }
+    if (strcmp(s, "debug") == 0) {
+        return MTRD_LOG_DEBUG;
+    }
+    return MTRD_LOG_INFO;
+}
+
+int
+main(int argc, char **argv)
+{
+    static struct mtrd_config cfg; /* large; one per process */
+    char err[1024] = "";
+    enum action act = ACT_RUN;
+    mtrd_config_defaults(&cfg);
+    const char *config_path = find_config_path(argc, argv);
+    if (config_path != NULL && mtrd_config_load_file(&cfg, config_path, err, sizeof(err)) != MTR_OK) {
+        fprintf(stderr, "meterd: %s\n", err);
+        return MTRD_EXIT_USAGE;
+    }
+    int rc = parse_args(argc, argv, &cfg, &act);
+    if (rc != MTRD_EXIT_OK) {
+        return rc;
+    }
+    switch (act) {
+    case ACT_HELP:
+        usage(stdout);
+        return MTRD_EXIT_OK;
+    case ACT_VERSION:
+        printf("meterd %s\n", MTRD_VERSION);
+        return MTRD_EXIT_OK;
+    case ACT_PRINT:
+        mtrd_config_print(&cfg, stdout, true);
+        return MTRD_EXIT_OK;
+    default:
+        break;
+    }
+    if (mtrd_config_check(&cfg, err, sizeof(err)) != MTR_OK) {
+        fprintf(stderr, "meterd: %s%s%s\n", config_path ? config_path : "",
+                config_path ? ": " : "", err);
+        return MTRD_EXIT_USAGE;
+    }
+    if (act == ACT_CHECK) {
+        printf("meterd: configuration OK\n");
+        return MTRD_EXIT_OK;
+    }
+    mtrd_log_set_level(log_level(cfg.log_level));
+    if (act == ACT_SHOW_REGS) {
+        return show_registers(&cfg);
+    }
+    install_signals();
+    return mtrd_meter_run(&cfg, &g_stop, &g_reload, config_path);
+}
