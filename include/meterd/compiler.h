@@ -18,11 +18,11 @@
  */
 #if defined(MTR_DEBUG)
 #if defined(__GNUC__) || defined(__clang__)
-#define MTR_ASSERT(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            __builtin_trap();                                                                      \
-        }                                                                                          \
+#define MTR_ASSERT(cond)      \
+    do {                      \
+        if (!(cond)) {        \
+            __builtin_trap(); \
+        }                     \
     } while (0)
 #else
 #define MTR_ASSERT(cond) ((void)0)

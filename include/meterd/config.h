@@ -12,12 +12,13 @@
 
 /**
  * Samples per channel one measurement frame may hold. A frame is 10 cycles at
- * 50 Hz or 12 at 60 Hz (IEC 61000-4-30 5.2); at the lowest tracked frequency
- * (42.5 Hz, 10 cycles = 235 ms) and 32 kS/s that is 7530 samples. A frame that
- * reaches this bound is closed early and flagged.
+ * 50 Hz or 12 at 60 Hz (IEC 61000-4-30 5.2); the first frame also holds the part
+ * before the first crossing. At the lowest tracked frequency (42.5 Hz, 11 cycles
+ * = 259 ms) and 32 kS/s that is 8285 samples. mtr_metro_init() rejects a rate
+ * whose frames would not fit.
  */
 #ifndef MTR_CFG_MAX_FRAME_SAMPLES
-#define MTR_CFG_MAX_FRAME_SAMPLES 8192
+#define MTR_CFG_MAX_FRAME_SAMPLES 8704
 #endif
 
 /** Highest harmonic order analysed (IEC 61000-4-7: up to the 50th). */

@@ -13,20 +13,20 @@
 
 /** Result of every core function that can fail. */
 enum mtr_err {
-    MTR_OK = 0,           /**< Success. */
-    MTR_EINVAL = -1,      /**< An argument is out of its documented range or NULL. */
-    MTR_ERANGE = -2,      /**< A value would leave its representable range. */
-    MTR_ENOSPC = -3,      /**< An output buffer or table is too small. */
-    MTR_EAGAIN = -4,      /**< More input is needed. */
-    MTR_EPROTO = -5,      /**< Malformed frame, record or file content. */
-    MTR_ECRC = -6,        /**< A checksum did not match. */
-    MTR_ECORRUPT = -7,    /**< Stored state is unusable (no valid copy). */
-    MTR_EIO = -8,         /**< The edge failed to read or write (errno logged at the call site). */
-    MTR_ENOENT = -9,      /**< No such file, object or record. */
-    MTR_ENOMEM = -10,     /**< The edge could not allocate (never returned by the core). */
-    MTR_ENOTSUP = -11,    /**< Valid but unsupported (format revision, data type, feature). */
-    MTR_EVERSION = -12,   /**< Stored state has a version this build cannot read. */
-    MTR_EOF = -13,        /**< A source has no more samples. */
+    MTR_OK = 0,         /**< Success. */
+    MTR_EINVAL = -1,    /**< An argument is out of its documented range or NULL. */
+    MTR_ERANGE = -2,    /**< A value would leave its representable range. */
+    MTR_ENOSPC = -3,    /**< An output buffer or table is too small. */
+    MTR_EAGAIN = -4,    /**< More input is needed. */
+    MTR_EPROTO = -5,    /**< Malformed frame, record or file content. */
+    MTR_ECRC = -6,      /**< A checksum did not match. */
+    MTR_ECORRUPT = -7,  /**< Stored state is unusable (no valid copy). */
+    MTR_EIO = -8,       /**< The edge failed to read or write (errno logged at the call site). */
+    MTR_ENOENT = -9,    /**< No such file, object or record. */
+    MTR_ENOMEM = -10,   /**< The edge could not allocate (never returned by the core). */
+    MTR_ENOTSUP = -11,  /**< Valid but unsupported (format revision, data type, feature). */
+    MTR_EVERSION = -12, /**< Stored state has a version this build cannot read. */
+    MTR_EOF = -13,      /**< A source has no more samples. */
 };
 
 /**

@@ -42,7 +42,7 @@ struct mtr_metro_cal_obs {
  * @param[out] out    New calibration (i_skew_ns copied from cur); untouched on failure.
  * @retval MTR_OK      Computed.
  * @retval MTR_EINVAL  NULL argument, a non-positive or non-finite reading/reference, a
- *                     reference angle outside 30..80 degrees, or |P| > U*I in a reading.
+ *                     reference angle outside 30..80 degrees, or |P| > 1.001*U*I in a reading.
  * @retval MTR_ERANGE  A result outside the ranges of struct mtr_metro_phase_cal
  *                     (gain +-500000 ppm, phase +-20000 mdeg).
  * Context: any; no allocation; constant time.

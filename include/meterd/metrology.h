@@ -56,12 +56,13 @@ enum mtr_metro_qdef {
 };
 
 /** Frame flags (bit mask). */
-#define MTR_METRO_FLAG_F_INVALID  (1u << 0) /**< No zero crossings: frame closed on nominal time. */
-#define MTR_METRO_FLAG_TRUNCATED  (1u << 1) /**< Frame hit MTR_CFG_MAX_FRAME_SAMPLES. */
-#define MTR_METRO_FLAG_GAP        (1u << 2) /**< Caller reported a sample gap in this frame. */
-#define MTR_METRO_FLAG_PARTIAL    (1u << 3) /**< Closed by mtr_metro_flush() before its end. */
-#define MTR_METRO_FLAG_FIRST      (1u << 4) /**< First frame after init: DC and filters settling. */
-#define MTR_METRO_FLAG_F10_NEW    (1u << 5) /**< f10_Hz holds a new IEC 61000-4-30 10-s value. */
+#define MTR_METRO_FLAG_F_INVALID (1u << 0) /**< No zero crossings: frame closed on nominal time. \
+                                            */
+#define MTR_METRO_FLAG_TRUNCATED (1u << 1) /**< Frame hit MTR_CFG_MAX_FRAME_SAMPLES. */
+#define MTR_METRO_FLAG_GAP       (1u << 2) /**< Caller reported a sample gap in this frame. */
+#define MTR_METRO_FLAG_PARTIAL   (1u << 3) /**< Closed by mtr_metro_flush() before its end. */
+#define MTR_METRO_FLAG_FIRST     (1u << 4) /**< First frame after init: DC and filters settling. */
+#define MTR_METRO_FLAG_F10_NEW   (1u << 5) /**< f10_Hz holds a new IEC 61000-4-30 10-s value. */
 
 /** Calibration of one phase. Zero everywhere is "uncalibrated, ideal". */
 struct mtr_metro_phase_cal {
@@ -114,17 +115,17 @@ struct mtr_metro_config {
 
 /** Quantities of one phase over one frame. Primary units. */
 struct mtr_metro_phase {
-    float u_rms_V;   /**< Urms, volts, DC removed. */
-    float i_rms_A;   /**< Irms, amperes (DC removed when configured). */
-    float p_W;       /**< Active power, W; + import. */
-    float q1_var;    /**< Fundamental reactive power Q1 (IEC 62053-24), var; + inductive. */
-    float qb_var;    /**< Budeanu reactive power, sum over harmonics 1..50, var. */
-    float s_VA;      /**< Apparent power Urms*Irms, VA; >= 0. */
-    float pf_ratio;  /**< Power factor P/S, -1..+1; 0 when S is 0. */
-    float phi_deg;   /**< Fundamental phase angle, current lagging voltage, -180..+180 deg. */
+    float u_rms_V;     /**< Urms, volts, DC removed. */
+    float i_rms_A;     /**< Irms, amperes (DC removed when configured). */
+    float p_W;         /**< Active power, W; + import. */
+    float q1_var;      /**< Fundamental reactive power Q1 (IEC 62053-24), var; + inductive. */
+    float qb_var;      /**< Budeanu reactive power, sum over harmonics 1..50, var. */
+    float s_VA;        /**< Apparent power Urms*Irms, VA; >= 0. */
+    float pf_ratio;    /**< Power factor P/S, -1..+1; 0 when S is 0. */
+    float phi_deg;     /**< Fundamental phase angle, current lagging voltage, -180..+180 deg. */
     float u_angle_deg; /**< Angle of the U fundamental relative to U1, -180..+180 deg. */
-    float u_thd_pct; /**< THD of U, % of the fundamental group (orders 2..50). */
-    float i_thd_pct; /**< THD of I, % of the fundamental group. */
+    float u_thd_pct;   /**< THD of U, % of the fundamental group (orders 2..50). */
+    float i_thd_pct;   /**< THD of I, % of the fundamental group. */
     /** Harmonic group RMS of U, volts; [0] is DC, [1] the fundamental (IEC 61000-4-7 5.5.2). */
     float u_h_V[MTR_CFG_MAX_HARMONIC + 1];
     /** Harmonic group RMS of I, amperes; [0] is DC. */
@@ -149,19 +150,19 @@ struct mtr_metro_total {
 
 /** One measurement frame (10/12 cycles, about 200 ms). */
 struct mtr_metro_frame {
-    uint64_t seq;           /**< Frame number since init, from 0. */
-    uint64_t sample_start;  /**< Index of the frame's first sample since init. */
-    uint32_t sample_count;  /**< Samples per channel in the frame. */
-    double duration_s;      /**< sample_count / fs_Hz, seconds. */
-    float f_Hz;             /**< Fundamental frequency over the frame's whole cycles, Hz. */
-    float f10_Hz;           /**< Latest IEC 61000-4-30 10-s frequency, Hz; 0 before the first. */
-    uint32_t flags;         /**< MTR_METRO_FLAG_* */
-    uint8_t phase_count;    /**< Phases in ph[] (1..3). */
-    uint8_t missing_mask;   /**< Bit p set: phase p+1 voltage missing (< 10 % Udin). */
+    uint64_t seq;          /**< Frame number since init, from 0. */
+    uint64_t sample_start; /**< Index of the frame's first sample since init. */
+    uint32_t sample_count; /**< Samples per channel in the frame. */
+    double duration_s;     /**< sample_count / fs_Hz, seconds. */
+    float f_Hz;            /**< Fundamental frequency over the frame's whole cycles, Hz. */
+    float f10_Hz;          /**< Latest IEC 61000-4-30 10-s frequency, Hz; 0 before the first. */
+    uint32_t flags;        /**< MTR_METRO_FLAG_* */
+    uint8_t phase_count;   /**< Phases in ph[] (1..3). */
+    uint8_t missing_mask;  /**< Bit p set: phase p+1 voltage missing (< 10 % Udin). */
     enum mtr_metro_seq seq_order; /**< Phase sequence (three-phase networks). */
     struct mtr_metro_phase ph[MTR_CFG_MAX_PHASES];
-    float u_ll_V[3];        /**< U12, U23, U31 RMS, volts (U12 only for SPLIT; 0 if 1 phase). */
-    float i_n_A;            /**< Neutral current computed from the phase currents, A RMS. */
+    float u_ll_V[3]; /**< U12, U23, U31 RMS, volts (U12 only for SPLIT; 0 if 1 phase). */
+    float i_n_A;     /**< Neutral current computed from the phase currents, A RMS. */
     struct mtr_metro_total total;
 };
 
@@ -177,32 +178,33 @@ struct mtr_metro_ch {
 struct mtr_metro {
     struct mtr_metro_config cfg;
     uint8_t phase_count;
-    uint8_t chan_count;    /* 2 * phase_count: U1..Un then I1..In */
-    uint8_t n_cycles;      /* cycles per frame: 10 (50 Hz) or 12 (60 Hz) */
-    uint8_t h_max;         /* highest harmonic analysed (<= MTR_CFG_MAX_HARMONIC) */
-    uint32_t n;            /* samples in the current frame */
-    uint32_t n_nom;        /* nominal frame length, samples */
-    uint32_t n_timeout;    /* frame closed without sync at this length */
-    uint32_t fft_len;      /* points of the resampled frame, power of two */
-    uint64_t sample_index; /* samples consumed since init */
+    uint8_t chan_count;       /* 2 * phase_count: U1..Un then I1..In */
+    uint8_t n_cycles;         /* cycles per frame: 10 (50 Hz) or 12 (60 Hz) */
+    uint8_t h_max;            /* highest harmonic analysed (<= MTR_CFG_MAX_HARMONIC) */
+    uint32_t n;               /* samples in the current frame */
+    uint32_t n_nom;           /* nominal frame length, samples */
+    uint32_t n_timeout;       /* frame closed without sync at this length */
+    uint32_t n_first_timeout; /* the same for the first frame (one cycle longer) */
+    uint32_t fft_len;         /* points of the resampled frame, power of two */
+    uint64_t sample_index;    /* samples consumed since init */
     uint64_t frame_seq;
     uint32_t pending_flags;
-    bool has_history;      /* buf history holds the previous frame's tail */
+    bool has_history; /* buf history holds the previous frame's tail */
     /* zero-crossing tracking on the reference voltage */
     uint8_t ref_phase;
     float lp_b0, lp_a1, lp_a2; /* 2-pole low-pass: y = b0*(x + 2x1 + x2) - a1*y1 - a2*y2 */
     float lp_x1, lp_x2, lp_y1, lp_y2;
-    float zc_arm_level;    /* the signal must fall below -level to arm the next crossing */
+    float zc_arm_level; /* the signal must fall below -level to arm the next crossing */
     bool zc_armed;
-    uint32_t cycles;       /* crossings counted since the frame's starting crossing */
-    double zc_start;       /* absolute position of the frame's starting crossing, samples; <0 none */
-    double zc_last;        /* absolute position of the latest crossing, samples; <0 none */
-    float f_last_Hz;       /* frequency of the latest synchronised frame */
+    uint32_t cycles; /* crossings counted since the frame's starting crossing */
+    double zc_start; /* absolute position of the frame's starting crossing, samples; <0 none */
+    double zc_last;  /* absolute position of the latest crossing, samples; <0 none */
+    float f_last_Hz; /* frequency of the latest synchronised frame */
     float dc[2 * MTR_CFG_MAX_PHASES]; /* DC of each channel over the previous frame */
-    float ref_rms;         /* reference voltage RMS of the previous frame, input units */
+    float ref_rms;                    /* reference voltage RMS of the previous frame, input units */
     /* IEC 61000-4-30 10-s frequency */
     uint64_t f10_interval;
-    double f10_first;      /* absolute position of the first crossing in the interval; <0 none */
+    double f10_first; /* absolute position of the first crossing in the interval; <0 none */
     double f10_last;
     uint32_t f10_cycles;
     float f10_Hz;

@@ -43,17 +43,17 @@ struct mtr_nv_ops {
 struct mtr_nv {
     const struct mtr_nv_ops *ops;
     void *ctx;
-    uint32_t magic;      /**< Identifies the record type. */
-    uint16_t version;    /**< Payload layout version this build writes. */
+    uint32_t magic;       /**< Identifies the record type. */
+    uint16_t version;     /**< Payload layout version this build writes. */
     uint32_t payload_cap; /**< Payload capacity of a slot, bytes. */
-    uint64_t seq;        /**< Sequence number of the newest valid record; 0 if none. */
-    int8_t newest;       /**< Slot (0/1) of the newest valid record; -1 if none. */
+    uint64_t seq;         /**< Sequence number of the newest valid record; 0 if none. */
+    int8_t newest;        /**< Slot (0/1) of the newest valid record; -1 if none. */
 };
 
 /** Why a slot was rejected by mtr_nv_load(). */
 enum mtr_nv_slot_state {
     MTR_NV_SLOT_VALID = 0,
-    MTR_NV_SLOT_EMPTY = 1,    /**< All bytes erased (0x00 or 0xFF). */
+    MTR_NV_SLOT_EMPTY = 1, /**< All bytes erased (0x00 or 0xFF). */
     MTR_NV_SLOT_BAD_MAGIC = 2,
     MTR_NV_SLOT_BAD_LENGTH = 3, /**< Length above capacity: truncated or corrupt. */
     MTR_NV_SLOT_BAD_CRC = 4,
@@ -116,7 +116,8 @@ MTR_NODISCARD enum mtr_err mtr_nv_load(struct mtr_nv *nv,
  * @retval MTR_EINVAL  NULL argument or bad length.
  * Context: meter loop; no allocation; writes one slot.
  */
-MTR_NODISCARD enum mtr_err mtr_nv_commit(struct mtr_nv *nv, const void *payload, uint32_t payload_len);
+MTR_NODISCARD enum mtr_err
+mtr_nv_commit(struct mtr_nv *nv, const void *payload, uint32_t payload_len);
 
 /**
  * CRC-32 (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF).

@@ -204,7 +204,8 @@ main(int argc, char **argv)
     enum action act = ACT_RUN;
     mtrd_config_defaults(&cfg);
     const char *config_path = find_config_path(argc, argv);
-    if (config_path != NULL && mtrd_config_load_file(&cfg, config_path, err, sizeof(err)) != MTR_OK) {
+    if (config_path != NULL &&
+        mtrd_config_load_file(&cfg, config_path, err, sizeof(err)) != MTR_OK) {
         fprintf(stderr, "meterd: %s\n", err);
         return MTRD_EXIT_USAGE;
     }
@@ -226,8 +227,8 @@ main(int argc, char **argv)
         break;
     }
     if (mtrd_config_check(&cfg, err, sizeof(err)) != MTR_OK) {
-        fprintf(stderr, "meterd: %s%s%s\n", config_path ? config_path : "",
-                config_path ? ": " : "", err);
+        fprintf(stderr, "meterd: %s%s%s\n", config_path ? config_path : "", config_path ? ": " : "",
+                err);
         return MTRD_EXIT_USAGE;
     }
     if (act == ACT_CHECK) {

@@ -8,11 +8,12 @@
 
 #include <math.h>
 
-#define CAL_PI          3.14159265358979323846
-#define CAL_GAIN_MAX    500000.0 /* ppm, struct mtr_metro_phase_cal */
-#define CAL_PHASE_MAX   20000.0  /* mdeg */
-#define CAL_ANGLE_MIN   30.0     /* degrees: below, cos(phi) is too flat to see the phase */
-#define CAL_ANGLE_MAX   80.0
+#define CAL_PI        3.14159265358979323846
+#define CAL_GAIN_MAX  500000.0 /* ppm, struct mtr_metro_phase_cal */
+#define CAL_PHASE_MAX 20000.0  /* mdeg */
+#define CAL_ANGLE_MIN 30.0     /* degrees: below, cos(phi) is too flat to see the phase */
+#define CAL_ANGLE_MAX 80.0
+#define CAL_PF_SLACK  1.001 /* readings averaged over frames may give P a hair above U*I */
 
 static bool
 is_pos(double x)
@@ -25,7 +26,7 @@ obs_ok(const struct mtr_metro_cal_obs *o)
 {
     return is_pos(o->u_rms_V) && is_pos(o->i_rms_A) && is_pos(o->u_ref_V) && is_pos(o->i_ref_A) &&
            isfinite(o->p_W) && isfinite(o->p_ref_W) && isfinite(o->q_ref_var) &&
-           fabs(o->p_W) <= o->u_rms_V * o->i_rms_A;
+           fabs(o->p_W) <= CAL_PF_SLACK * o->u_rms_V * o->i_rms_A;
 }
 
 /* New gain in ppm: (1 + g_new) = (1 + g_cur) * ref / meas. */
@@ -41,8 +42,10 @@ new_gain(int32_t cur_ppm, double ref, double meas, int32_t *out_ppm)
 }
 
 enum mtr_err
-mtr_metro_cal_compute(const struct mtr_metro_phase_cal *cur, const struct mtr_metro_cal_obs *pf1,
-                      const struct mtr_metro_cal_obs *pf05l, struct mtr_metro_phase_cal *out)
+mtr_metro_cal_compute(const struct mtr_metro_phase_cal *cur,
+                      const struct mtr_metro_cal_obs *pf1,
+                      const struct mtr_metro_cal_obs *pf05l,
+                      struct mtr_metro_phase_cal *out)
 {
     if (cur == NULL || pf1 == NULL || pf05l == NULL || out == NULL || !obs_ok(pf1) ||
         !obs_ok(pf05l)) {
@@ -58,7 +61,8 @@ mtr_metro_cal_compute(const struct mtr_metro_phase_cal *cur, const struct mtr_me
         return MTR_ERANGE;
     }
     /* measured angle from the power ratio: gains cancel, the sign is the reference's (L) */
-    double phi_meas = acos(pf05l->p_W / (pf05l->u_rms_V * pf05l->i_rms_A)) * 180.0 / CAL_PI;
+    double pf = pf05l->p_W / (pf05l->u_rms_V * pf05l->i_rms_A);
+    double phi_meas = acos(pf > 1.0 ? 1.0 : pf) * 180.0 / CAL_PI;
     /* a CT that leads makes the current lag less: phi_meas < phi_ref, correction > 0 */
     double ph = (double)cur->i_phase_mdeg + (phi_ref - phi_meas) * 1000.0;
     if (!(fabs(ph) <= CAL_PHASE_MAX)) {

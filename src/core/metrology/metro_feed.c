@@ -83,8 +83,8 @@ update_reference(struct mtr_metro *m, const struct mtr_metro_frame *frame)
 static bool
 zc_step(struct mtr_metro *m, float v, double *pos)
 {
-    float y = m->lp_b0 * (v + 2.0f * m->lp_x1 + m->lp_x2) - m->lp_a1 * m->lp_y1 -
-              m->lp_a2 * m->lp_y2;
+    float y =
+        m->lp_b0 * (v + 2.0f * m->lp_x1 + m->lp_x2) - m->lp_a1 * m->lp_y1 - m->lp_a2 * m->lp_y2;
     float y_prev = m->lp_y1;
     m->lp_x2 = m->lp_x1;
     m->lp_x1 = v;
@@ -165,16 +165,27 @@ mtr_metro_feed(struct mtr_metro *m,
         if (zc_step(m, xs[m->ref_phase] - m->dc[m->ref_phase], &pos)) {
             f10_on_crossing(m, pos);
             if (m->zc_start < 0.0) {
+                /* resynchronise: an unsynchronised frame ends at the first crossing, so
+                 * the next frame starts on one and holds whole cycles */
+                is_close = m->n > 0 && m->frame_seq > 0;
+                if (is_close) {
+                    close_frame(m, false, frame);
+                }
                 m->zc_start = pos;
                 m->zc_last = pos;
                 m->cycles = 0;
+                if (is_close) {
+                    store_sample(m, xs);
+                    *consumed = s + 1;
+                    return MTR_OK;
+                }
             } else {
                 m->cycles++;
                 m->zc_last = pos;
                 is_close = is_synced = m->cycles >= m->n_cycles;
             }
         }
-        if (!is_close && m->n >= m->n_timeout) {
+        if (!is_close && m->n >= (m->frame_seq == 0 ? m->n_first_timeout : m->n_timeout)) {
             is_close = true; /* no synchronisation: close on time */
         }
         if (is_close) {

@@ -70,10 +70,10 @@ cubic(const float *x, int32_t k, float mu)
     float p1 = x[k];
     float p2 = x[k + 1];
     float p3 = x[k + 2];
-    return p1 + 0.5f * mu *
-                    (p2 - p0 +
-                     mu * (2.0f * p0 - 5.0f * p1 + 4.0f * p2 - p3 +
-                           mu * (3.0f * (p1 - p2) + p3 - p0)));
+    return p1 +
+           0.5f * mu *
+               (p2 - p0 +
+                mu * (2.0f * p0 - 5.0f * p1 + 4.0f * p2 - p3 + mu * (3.0f * (p1 - p2) + p3 - p0)));
 }
 
 /* Resample [s0, s0 + len_cycles) of u and i into re/im. */

@@ -18,7 +18,7 @@
 /** Samples summed in float lanes before flushing to double. */
 #define SUM_BLOCK 256u
 /** Float lanes of the sums (lets the compiler use SIMD registers). */
-#define LANES 8u
+#define LANES     8u
 #define WH_PER_J  (1.0 / 3600.0)
 
 /* Sum of a[k]*b[k] over n samples. */
@@ -130,17 +130,31 @@ is_balanced(enum mtr_metro_net net)
     return net == MTR_METRO_NET_2BL || net == MTR_METRO_NET_3BL || net == MTR_METRO_NET_4BL;
 }
 
-/* Step 1: DC and gain of every channel; inferred currents of 3P3W. */
+/*
+ * Step 1: DC and gain of every channel; inferred currents of 3P3W.
+ * The DC is the mean over the frame's whole cycles (the last len_cycles samples),
+ * where the AC part averages to zero. A frame without whole cycles (closed on
+ * time, or flushed) keeps the previous frame's DC: the mean of a partial cycle is
+ * not DC, and removing it would bias P by -mean(u)*mean(i).
+ */
 static void
-correct_channels(struct mtr_metro *m)
+correct_channels(struct mtr_metro *m, double len_cycles)
 {
     const uint32_t n = m->n;
     const uint8_t np = m->phase_count;
+    uint32_t whole = len_cycles > 0.0 ? (uint32_t)lround(len_cycles) : 0u;
+    bool is_dc_kept = whole == 0u && m->frame_seq > 1u;
+    if (whole == 0u || whole > n) {
+        whole = n;
+    }
     for (unsigned c = 0; c < m->chan_count; c++) {
         float *x = mtr_metro_x(m, c);
         bool is_u = c < np;
         unsigned p = is_u ? c : c - np;
-        float dc = (float)(sum(x, n) / (double)n);
+        float dc = is_dc_kept ? m->dc[c] : (float)(sum(&x[n - whole], whole) / (double)whole);
+        if (len_cycles <= 0.0 && m->frame_seq <= 1u) {
+            dc = 0.0f; /* the first frame, shorter than a cycle: no estimate yet */
+        }
         m->dc[c] = dc;
         float g = is_u ? gain(m->cfg.cal[p].u_gain_ppm, m->cfg.vt_ratio)
                        : gain(m->cfg.cal[p].i_gain_ppm, m->cfg.ct_ratio);
@@ -288,16 +302,16 @@ measure_lines(struct mtr_metro *m, struct mtr_metro_frame *frame)
                 (double)n);
         }
         if (m->cfg.net == MTR_METRO_NET_3P4W) {
-            frame->i_n_A = (float)sqrt(sum_sq_triple(mtr_metro_x(m, 3), mtr_metro_x(m, 4),
-                                                     mtr_metro_x(m, 5), n) /
-                                       (double)n);
+            frame->i_n_A = (float)sqrt(
+                sum_sq_triple(mtr_metro_x(m, 3), mtr_metro_x(m, 4), mtr_metro_x(m, 5), n) /
+                (double)n);
         }
     } else if (np == 2) {
         frame->u_ll_V[0] =
             (float)sqrt(sum_sq_pair(mtr_metro_x(m, 0), mtr_metro_x(m, 1), -1.0f, n) / (double)n);
         if (m->cfg.net == MTR_METRO_NET_SPLIT) {
-            frame->i_n_A = (float)sqrt(
-                sum_sq_pair(mtr_metro_x(m, 2), mtr_metro_x(m, 3), 1.0f, n) / (double)n);
+            frame->i_n_A =
+                (float)sqrt(sum_sq_pair(mtr_metro_x(m, 2), mtr_metro_x(m, 3), 1.0f, n) / (double)n);
         }
     } else {
         frame->i_n_A = frame->ph[0].i_rms_A; /* single phase: the neutral carries I1 */
@@ -369,10 +383,10 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     if (len_cycles > 0.0) {
         f_Hz = (double)m->n_cycles * m->cfg.fs_Hz / len_cycles;
     }
+    correct_channels(m, len_cycles);
     if (len_cycles <= 0.0 || len_cycles > (double)n + MTR_CFG_MAX_DELAY_SAMPLES - 4.0) {
         len_cycles = (double)n - 2.0; /* not synchronised: analyse the frame as it is */
     }
-    correct_channels(m);
     /* the spectra read the history; take the undelayed tail before delaying */
     save_history(m);
     unsigned measured = is_balanced(m->cfg.net) ? 1u : m->phase_count;

@@ -9,14 +9,14 @@
 #include "metro_int.h"
 
 /** Sample-rate bounds accepted by mtr_metro_init(), Hz. */
-#define FS_MIN_Hz 1000.0
-#define FS_MAX_Hz 65536.0
+#define FS_MIN_Hz          1000.0
+#define FS_MAX_Hz          65536.0
 /** Calibration bounds (see struct mtr_metro_phase_cal). */
-#define CAL_GAIN_MAX_ppm  500000
+#define CAL_GAIN_MAX_ppm   500000
 #define CAL_PHASE_MAX_mdeg 20000
-#define CAL_SKEW_MAX_ns   1000000
+#define CAL_SKEW_MAX_ns    1000000
 /** Corner of the zero-crossing low-pass, as a multiple of the nominal frequency. */
-#define ZC_LP_CORNER 1.5
+#define ZC_LP_CORNER       1.5
 
 void
 mtr_metro_config_default(struct mtr_metro_config *cfg)
@@ -132,7 +132,9 @@ mtr_metro_init(struct mtr_metro *m, const struct mtr_metro_config *cfg)
     double f_min = cfg->f_nom_Hz == 50 ? MTR_METRO_F_MIN_50_Hz : MTR_METRO_F_MIN_60_Hz;
     uint8_t n_cycles = cfg->f_nom_Hz == 50 ? 10 : 12;
     double n_timeout = ceil(cfg->fs_Hz * n_cycles / f_min) + 2.0;
-    if (n_timeout > (double)MTR_CFG_MAX_FRAME_SAMPLES) {
+    /* the first frame also holds the part before the first crossing: one more cycle */
+    double n_first_timeout = ceil(cfg->fs_Hz * (n_cycles + 1) / f_min) + 2.0;
+    if (n_first_timeout > (double)MTR_CFG_MAX_FRAME_SAMPLES) {
         return MTR_EINVAL;
     }
     for (unsigned p = 0; p < MTR_CFG_MAX_PHASES; p++) {
@@ -149,6 +151,7 @@ mtr_metro_init(struct mtr_metro *m, const struct mtr_metro_config *cfg)
     m->n_cycles = n_cycles;
     m->n_nom = (uint32_t)lround(cfg->fs_Hz * n_cycles / cfg->f_nom_Hz);
     m->n_timeout = (uint32_t)n_timeout;
+    m->n_first_timeout = (uint32_t)n_first_timeout;
     m->zc_start = -1.0;
     m->zc_last = -1.0;
     m->f10_first = -1.0;

@@ -46,8 +46,7 @@ split_quadrants(double e_p_Wh, double e_q_varh, double e_s_VAh, double e_abs_Wh,
 static bool
 is_finite_energy(const struct mtr_metro_frame *f)
 {
-    if (!isfinite(f->total.e_p_Wh) || !isfinite(f->total.e_q_varh) ||
-        !isfinite(f->total.e_s_VAh)) {
+    if (!isfinite(f->total.e_p_Wh) || !isfinite(f->total.e_q_varh) || !isfinite(f->total.e_s_VAh)) {
         return false;
     }
     for (unsigned p = 0; p < f->phase_count && p < MTR_CFG_MAX_PHASES; p++) {

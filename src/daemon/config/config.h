@@ -19,40 +19,40 @@
 /** Everything meterd can be told. Units are in the names. */
 struct mtrd_config {
     /* [source] */
-    char source[MTRD_WORD_CAP];   /**< synth, comtrade, mat, csv, raw; empty: from --input */
-    char input[MTRD_PATH_CAP];    /**< recording path; "-" is stdin (raw) */
-    char map[512];                /**< U1=name,I1=name,... channel mapping */
-    int64_t phases;               /**< 1..3; 0: from the network type */
-    char scenario[MTRD_WORD_CAP]; /**< synth scenario: household, sine */
-    int64_t seed;                 /**< synth seed */
-    bool is_secondary;            /**< COMTRADE: secondary values */
-    double fs_Hz;                 /**< sample rate override; required for raw */
+    char source[MTRD_WORD_CAP];     /**< synth, comtrade, mat, csv, raw; empty: from --input */
+    char input[MTRD_PATH_CAP];      /**< recording path; "-" is stdin (raw) */
+    char map[512];                  /**< U1=name,I1=name,... channel mapping */
+    int64_t phases;                 /**< 1..3; 0: from the network type */
+    char scenario[MTRD_WORD_CAP];   /**< synth scenario: household, sine */
+    int64_t seed;                   /**< synth seed */
+    bool is_secondary;              /**< COMTRADE: secondary values */
+    double fs_Hz;                   /**< sample rate override; required for raw */
     char raw_format[MTRD_WORD_CAP]; /**< s16, s32, f32 */
-    double raw_u_scale;           /**< volts per count */
-    double raw_i_scale;           /**< amperes per count */
-    char window[MTRD_WORD_CAP];   /**< FIRST:LAST sample indices to measure, inclusive */
+    double raw_u_scale;             /**< volts per count */
+    double raw_i_scale;             /**< amperes per count */
+    char window[MTRD_WORD_CAP];     /**< FIRST:LAST sample indices to measure, inclusive */
     /* [metrology] */
-    char net[MTRD_WORD_CAP];      /**< 1P2W 3P4W 3P3W SPLIT 1BL 2BL 3BL 4BL */
-    int64_t f_nom_Hz;             /**< 50/60; 0: from the source, else 50 */
-    double u_nom_V;               /**< declared phase-neutral voltage (primary) */
+    char net[MTRD_WORD_CAP]; /**< 1P2W 3P4W 3P3W SPLIT 1BL 2BL 3BL 4BL */
+    int64_t f_nom_Hz;        /**< 50/60; 0: from the source, else 50 */
+    double u_nom_V;          /**< declared phase-neutral voltage (primary) */
     double vt_ratio;
     double ct_ratio;
-    double p_start_W;             /**< no-load threshold per phase */
+    double p_start_W; /**< no-load threshold per phase */
     double q_start_var;
-    char q_def[MTRD_WORD_CAP];    /**< fundamental, budeanu */
+    char q_def[MTRD_WORD_CAP]; /**< fundamental, budeanu */
     bool is_i_dc_removed;
-    int64_t k_imp_per_kWh;        /**< meter constant */
+    int64_t k_imp_per_kWh; /**< meter constant */
     int64_t u_gain_ppm[3];
     int64_t i_gain_ppm[3];
     int64_t i_phase_mdeg[3];
     int64_t i_skew_ns[3];
     /* [replay] */
-    double speed;                 /**< 1 = real time, 0 = as fast as possible */
-    double duration_s;            /**< stop after this much meter time; 0 = end of input */
-    char report[MTRD_WORD_CAP];   /**< "", text, json: print a report at the end */
+    double speed;               /**< 1 = real time, 0 = as fast as possible */
+    double duration_s;          /**< stop after this much meter time; 0 = end of input */
+    char report[MTRD_WORD_CAP]; /**< "", text, json: print a report at the end */
     /* [storage] */
     char data_dir[MTRD_PATH_CAP];
-    int64_t nv_sync_ms;           /**< msync interval; 0 = every frame */
+    int64_t nv_sync_ms; /**< msync interval; 0 = every frame */
     /* [modbus] */
     bool is_modbus;
     char modbus_bind[MTRD_WORD_CAP];
@@ -61,8 +61,8 @@ struct mtrd_config {
     int64_t modbus_max_clients;
     int64_t modbus_idle_s;
     /* [console] */
-    bool is_table;                /**< live per-phase table on stdout */
-    bool is_progress;             /**< progress bar on stderr for replays */
+    bool is_table;    /**< live per-phase table on stdout */
+    bool is_progress; /**< progress bar on stderr for replays */
     char log_level[MTRD_WORD_CAP];
 };
 
@@ -75,15 +75,15 @@ void mtrd_config_defaults(struct mtrd_config *cfg);
  * @retval MTR_OK, MTR_ENOENT (file missing), MTR_EPROTO (bad line / unknown key / value out of
  *         range: the message names file, line and key).
  */
-enum mtr_err mtrd_config_load_file(struct mtrd_config *cfg, const char *path, char *err,
-                                   size_t err_cap);
+enum mtr_err
+mtrd_config_load_file(struct mtrd_config *cfg, const char *path, char *err, size_t err_cap);
 
 /**
  * Apply one option by name (as in the file or after "--" on the command line).
  * @retval MTR_OK, MTR_ENOENT (unknown name), MTR_EINVAL (bad value or out of range).
  */
-enum mtr_err mtrd_config_set(struct mtrd_config *cfg, const char *name, const char *value,
-                             char *err, size_t err_cap);
+enum mtr_err mtrd_config_set(
+    struct mtrd_config *cfg, const char *name, const char *value, char *err, size_t err_cap);
 
 /** Whether an option takes no value (a boolean flag). Unknown names: false. */
 bool mtrd_config_is_flag(const char *name);

@@ -27,8 +27,8 @@
 #include "report/report.h"
 
 /** Samples per channel read at a time: ~10 ms at 8 kS/s live, larger for replay. */
-#define CHUNK_LIVE   80u
-#define CHUNK_REPLAY 4096u
+#define CHUNK_LIVE     80u
+#define CHUNK_REPLAY   4096u
 /** Console refresh, seconds of wall time. */
 #define TABLE_PERIOD_s 1.0
 
@@ -44,7 +44,7 @@ struct meter {
     struct mtrd_report report;
     uint64_t window_first, window_last; /* sample indices, inclusive */
     bool has_window;
-    uint64_t samples_in;                /* samples read from the source */
+    uint64_t samples_in; /* samples read from the source */
     double t_last_sync, t_last_table, t_last_progress, t_start;
     bool is_tty;
 };
@@ -128,10 +128,16 @@ net_from(const char *s)
     static const struct {
         const char *name;
         enum mtr_metro_net net;
-    } nets[] = {{"1P2W", MTR_METRO_NET_1P2W}, {"3P4W", MTR_METRO_NET_3P4W},
-                {"3P3W", MTR_METRO_NET_3P3W}, {"SPLIT", MTR_METRO_NET_SPLIT},
-                {"1BL", MTR_METRO_NET_1BL},   {"2BL", MTR_METRO_NET_2BL},
-                {"3BL", MTR_METRO_NET_3BL},   {"4BL", MTR_METRO_NET_4BL}};
+    } nets[] = {
+        {"1P2W",  MTR_METRO_NET_1P2W },
+        {"3P4W",  MTR_METRO_NET_3P4W },
+        {"3P3W",  MTR_METRO_NET_3P3W },
+        {"SPLIT", MTR_METRO_NET_SPLIT},
+        {"1BL",   MTR_METRO_NET_1BL  },
+        {"2BL",   MTR_METRO_NET_2BL  },
+        {"3BL",   MTR_METRO_NET_3BL  },
+        {"4BL",   MTR_METRO_NET_4BL  }
+    };
     for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
         if (strcasecmp(s, nets[i].name) == 0) {
             return nets[i].net;
@@ -141,14 +147,16 @@ net_from(const char *s)
 }
 
 enum mtr_err
-mtrd_meter_source_spec(const struct mtrd_config *cfg, struct mtrd_source_spec *spec, char *err,
+mtrd_meter_source_spec(const struct mtrd_config *cfg,
+                       struct mtrd_source_spec *spec,
+                       char *err,
                        size_t err_cap)
 {
     memset(spec, 0, sizeof(*spec));
     spec->type = type_from(cfg);
     spec->path = cfg->input;
-    spec->phase_count = (uint8_t)(cfg->phases > 0 ? cfg->phases
-                                                  : mtr_metro_net_phases(net_from(cfg->net)));
+    spec->phase_count =
+        (uint8_t)(cfg->phases > 0 ? cfg->phases : mtr_metro_net_phases(net_from(cfg->net)));
     spec->is_secondary = cfg->is_secondary;
     spec->fs_Hz = cfg->fs_Hz;
     spec->raw_fmt = strcasecmp(cfg->raw_format, "s32") == 0   ? MTRD_RAW_S32
@@ -168,9 +176,7 @@ metro_config(const struct meter *mt, struct mtr_metro_config *mc)
     const struct mtrd_source_info *info = &mt->src->info;
     mtr_metro_config_default(mc);
     mc->fs_Hz = info->fs_Hz;
-    mc->f_nom_Hz = (uint16_t)(cfg->f_nom_Hz != 0 ? cfg->f_nom_Hz
-                              : info->f_nom_Hz == 60 ? 60
-                                                     : 50);
+    mc->f_nom_Hz = (uint16_t)(cfg->f_nom_Hz != 0 ? cfg->f_nom_Hz : info->f_nom_Hz == 60 ? 60 : 50);
     mc->net = net_from(cfg->net);
     if (info->phase_count < mtr_metro_net_phases(mc->net)) {
         mc->net = info->phase_count == 1 ? MTR_METRO_NET_1P2W : MTR_METRO_NET_SPLIT;
@@ -181,8 +187,8 @@ metro_config(const struct meter *mt, struct mtr_metro_config *mc)
     mc->p_start_W = (float)cfg->p_start_W;
     mc->q_start_var = (float)cfg->q_start_var;
     mc->is_i_dc_removed = cfg->is_i_dc_removed;
-    mc->q_def = strcasecmp(cfg->q_def, "budeanu") == 0 ? MTR_METRO_Q_BUDEANU
-                                                        : MTR_METRO_Q_FUNDAMENTAL;
+    mc->q_def =
+        strcasecmp(cfg->q_def, "budeanu") == 0 ? MTR_METRO_Q_BUDEANU : MTR_METRO_Q_FUNDAMENTAL;
     for (unsigned p = 0; p < 3; p++) {
         mc->cal[p].u_gain_ppm = (int32_t)cfg->u_gain_ppm[p];
         mc->cal[p].i_gain_ppm = (int32_t)cfg->i_gain_ppm[p];
@@ -217,8 +223,10 @@ static void
 modbus_log(void *ctx, int level, const char *msg)
 {
     (void)ctx;
-    mtrd_log(level <= 3 ? MTRD_LOG_ERROR : level == 4 ? MTRD_LOG_WARN : MTRD_LOG_DEBUG, "modbus: %s",
-             msg);
+    mtrd_log(level <= 3   ? MTRD_LOG_ERROR
+             : level == 4 ? MTRD_LOG_WARN
+                          : MTRD_LOG_DEBUG,
+             "modbus: %s", msg);
 }
 
 static int
@@ -240,8 +248,8 @@ open_modbus(struct meter *mt)
                  (long long)mt->cfg->modbus_port, err);
         return MTRD_EXIT_NETWORK;
     }
-    mtrd_log(MTRD_LOG_INFO, "modbus: serving Modbus TCP on %s:%u, unit %lld",
-             mt->cfg->modbus_bind, mtrd_modbus_port(mt->mb), (long long)mt->cfg->modbus_unit);
+    mtrd_log(MTRD_LOG_INFO, "modbus: serving Modbus TCP on %s:%u, unit %lld", mt->cfg->modbus_bind,
+             mtrd_modbus_port(mt->mb), (long long)mt->cfg->modbus_unit);
     return MTRD_EXIT_OK;
 }
 
@@ -271,13 +279,15 @@ on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
     }
     mtrd_report_add(&mt->report, fr, &mt->regs);
     double now = now_s();
-    if (mt->cfg->nv_sync_ms > 0 && (now - mt->t_last_sync) * 1000.0 >= (double)mt->cfg->nv_sync_ms) {
+    if (mt->cfg->nv_sync_ms > 0 &&
+        (now - mt->t_last_sync) * 1000.0 >= (double)mt->cfg->nv_sync_ms) {
         if (mtrd_reg_store_flush(&mt->store) != MTR_OK) {
             mtrd_log(MTRD_LOG_WARN, "register file: msync failed; retrying at the next interval");
         }
         mt->t_last_sync = now;
     }
-    if (mt->cfg->is_table && mt->cfg->report[0] == '\0' && now - mt->t_last_table >= TABLE_PERIOD_s) {
+    if (mt->cfg->is_table && mt->cfg->report[0] == '\0' &&
+        now - mt->t_last_table >= TABLE_PERIOD_s) {
         mtrd_console_table(stdout, &mt->snap, mt->is_tty, mt->mb ? mtrd_modbus_port(mt->mb) : 0);
         mt->t_last_table = now;
     }
@@ -307,8 +317,8 @@ static void
 pace(struct meter *mt)
 {
     double speed = mt->cfg->speed;
-    double target = speed > 0.0 ? mt->t_start + (double)mt->samples_in / mt->src->info.fs_Hz / speed
-                                : 0.0;
+    double target =
+        speed > 0.0 ? mt->t_start + (double)mt->samples_in / mt->src->info.fs_Hz / speed : 0.0;
     for (;;) {
         double wait = target - now_s();
         int ms = wait > 0.0 ? (int)ceil(wait * 1000.0) : 0;
@@ -453,8 +463,10 @@ close_all(struct meter *mt)
 }
 
 int
-mtrd_meter_run(const struct mtrd_config *cfg, volatile sig_atomic_t *stop,
-               volatile sig_atomic_t *reload, const char *config_path)
+mtrd_meter_run(const struct mtrd_config *cfg,
+               volatile sig_atomic_t *stop,
+               volatile sig_atomic_t *reload,
+               const char *config_path)
 {
     (void)reload;
     (void)config_path;
@@ -475,7 +487,8 @@ mtrd_meter_run(const struct mtrd_config *cfg, volatile sig_atomic_t *stop,
     int rc = open_all(mt);
     if (rc == MTRD_EXIT_OK) {
         if (mt->src->info.t0_us == 0 && mt->src->info.sample_count == 0) {
-            mt->src->info.t0_us = (int64_t)wall_us(); /* live source: meter time follows the clock */
+            mt->src->info.t0_us =
+                (int64_t)wall_us(); /* live source: meter time follows the clock */
         }
         mt->snap.k_imp_per_kWh = (uint32_t)cfg->k_imp_per_kWh;
         mtrd_report_init(&mt->report, &mt->regs);

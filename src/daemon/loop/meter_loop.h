@@ -24,14 +24,18 @@ enum mtrd_exit {
  * Build a source spec from the configuration (type from --source or the input's extension).
  * @retval MTR_OK, MTR_EINVAL (bad --map; err says which item).
  */
-enum mtr_err mtrd_meter_source_spec(const struct mtrd_config *cfg, struct mtrd_source_spec *spec,
-                                    char *err, size_t err_cap);
+enum mtr_err mtrd_meter_source_spec(const struct mtrd_config *cfg,
+                                    struct mtrd_source_spec *spec,
+                                    char *err,
+                                    size_t err_cap);
 
 /**
  * Run the meter until the input ends, --duration passes, or *stop becomes non-zero.
  * @return an enum mtrd_exit value.
  */
-int mtrd_meter_run(const struct mtrd_config *cfg, volatile sig_atomic_t *stop,
-                   volatile sig_atomic_t *reload, const char *config_path);
+int mtrd_meter_run(const struct mtrd_config *cfg,
+                   volatile sig_atomic_t *stop,
+                   volatile sig_atomic_t *reload,
+                   const char *config_path);
 
 #endif /* METERD_METER_LOOP_H */

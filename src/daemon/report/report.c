@@ -16,7 +16,8 @@ mtrd_report_init(struct mtrd_report *r, const struct mtr_reg_set *start)
 }
 
 void
-mtrd_report_add(struct mtrd_report *r, const struct mtr_metro_frame *f,
+mtrd_report_add(struct mtrd_report *r,
+                const struct mtr_metro_frame *f,
                 const struct mtr_reg_set *regs)
 {
     double d = f->duration_s;
@@ -93,8 +94,8 @@ seq_name(enum mtr_metro_seq s)
     return s == MTR_METRO_SEQ_123 ? "123" : s == MTR_METRO_SEQ_132 ? "132" : "-";
 }
 
-static const char *const g_kind_names[MTR_REG_KIND_COUNT] = {
-    "+A", "-A", "+R", "-R", "QI", "QII", "QIII", "QIV", "S+", "S-", "|A|"};
+static const char *const g_kind_names[MTR_REG_KIND_COUNT] = {"+A",   "-A",  "+R", "-R", "QI", "QII",
+                                                             "QIII", "QIV", "S+", "S-", "|A|"};
 static const char *const g_kind_keys[MTR_REG_KIND_COUNT] = {
     "a_imp", "a_exp", "r_imp", "r_exp", "r_q1", "r_q2", "r_q3", "r_q4", "s_imp", "s_exp", "a_abs"};
 static const char *const g_chan_names[MTR_REG_CHAN_COUNT] = {"L1", "L2", "L3", "total"};
@@ -126,8 +127,8 @@ mtrd_report_print_text(const struct mtrd_report *r, const char *source_desc, FIL
     fprintf(out, "%-6s %12s %11s %13.4f %13.4f %13.4f %8.5f\n", "total", "", "", pt, qt, st,
             st > 0.0 ? pt / st : 0.0);
     if (r->phase_count == 3) {
-        fprintf(out, "U12 %.4f V  U23 %.4f V  U31 %.4f V (last frame)\n",
-                (double)r->u_ll_last_V[0], (double)r->u_ll_last_V[1], (double)r->u_ll_last_V[2]);
+        fprintf(out, "U12 %.4f V  U23 %.4f V  U31 %.4f V (last frame)\n", (double)r->u_ll_last_V[0],
+                (double)r->u_ll_last_V[1], (double)r->u_ll_last_V[2]);
     }
     fprintf(out, "\nregisters (Wh, varh, VAh): value after the run (added by this run)\n");
     fprintf(out, "%-6s", "");

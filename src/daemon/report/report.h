@@ -15,10 +15,10 @@
 #include "meterd/reg.h"
 
 struct mtrd_report_phase {
-    double u2_s;   /* sum of Urms^2 * duration, V^2 s */
-    double i2_s;   /* A^2 s */
-    double p_s;    /* W s (J) */
-    double q1_s;   /* var s */
+    double u2_s; /* sum of Urms^2 * duration, V^2 s */
+    double i2_s; /* A^2 s */
+    double p_s;  /* W s (J) */
+    double q1_s; /* var s */
     double qb_s;
     double thd_u_s; /* % s */
     double thd_i_s;
@@ -28,14 +28,14 @@ struct mtrd_report_phase {
 struct mtrd_report {
     uint64_t frames;
     uint64_t samples;
-    double dur_s;          /* measured time, s */
-    double f_s;            /* sum of f * duration over synchronised frames, Hz s */
-    double f_dur_s;        /* duration of synchronised frames, s */
+    double dur_s;   /* measured time, s */
+    double f_s;     /* sum of f * duration over synchronised frames, Hz s */
+    double f_dur_s; /* duration of synchronised frames, s */
     float f_min_Hz, f_max_Hz;
-    float f10_Hz;          /* latest IEC 10-s frequency, 0 if none */
-    uint32_t gaps;         /* frames flagged GAP */
-    uint32_t unsynced;     /* frames without frequency */
-    uint8_t missing_seen;  /* phases seen missing in any frame */
+    float f10_Hz;                 /* latest IEC 10-s frequency, 0 if none */
+    uint32_t gaps;                /* frames flagged GAP */
+    uint32_t unsynced;            /* frames without frequency */
+    uint8_t missing_seen;         /* phases seen missing in any frame */
     enum mtr_metro_seq seq_order; /* latest */
     uint8_t phase_count;
     float u_ll_last_V[3];
@@ -45,7 +45,8 @@ struct mtrd_report {
 };
 
 void mtrd_report_init(struct mtrd_report *r, const struct mtr_reg_set *start);
-void mtrd_report_add(struct mtrd_report *r, const struct mtr_metro_frame *f,
+void mtrd_report_add(struct mtrd_report *r,
+                     const struct mtr_metro_frame *f,
                      const struct mtr_reg_set *regs);
 /** Print; source_desc is one line about the input. */
 void mtrd_report_print_text(const struct mtrd_report *r, const char *source_desc, FILE *out);

@@ -20,9 +20,9 @@
 #include "meterd/err.h"
 
 /** Longest error message a source keeps, bytes including NUL. */
-#define MTRD_SOURCE_ERR_CAP 512
+#define MTRD_SOURCE_ERR_CAP    512
 /** Longest channel name in a mapping, bytes including NUL. */
-#define MTRD_SOURCE_NAME_CAP 64
+#define MTRD_SOURCE_NAME_CAP   64
 /** Phases a source can feed. */
 #define MTRD_SOURCE_MAX_PHASES 3
 
@@ -71,14 +71,14 @@ struct mtrd_source_spec {
 
 /** What a source says about itself once open. */
 struct mtrd_source_info {
-    double fs_Hz;           /**< Sample rate, Hz. */
-    uint8_t phase_count;    /**< Channels delivered = 2 * phase_count. */
-    uint64_t sample_count;  /**< Samples per channel in total; 0 when unknown (stream). */
-    int64_t t0_us;          /**< Time of the first sample, us since 1970-01-01 UTC; 0 unknown. */
-    uint16_t f_nom_Hz;      /**< Nominal line frequency if the file says it (COMTRADE lf); else 0. */
+    double fs_Hz;          /**< Sample rate, Hz. */
+    uint8_t phase_count;   /**< Channels delivered = 2 * phase_count. */
+    uint64_t sample_count; /**< Samples per channel in total; 0 when unknown (stream). */
+    int64_t t0_us;         /**< Time of the first sample, us since 1970-01-01 UTC; 0 unknown. */
+    uint16_t f_nom_Hz;     /**< Nominal line frequency if the file says it (COMTRADE lf); else 0. */
     char u_name[MTRD_SOURCE_MAX_PHASES][MTRD_SOURCE_NAME_CAP]; /**< Channels actually used. */
     char i_name[MTRD_SOURCE_MAX_PHASES][MTRD_SOURCE_NAME_CAP];
-    char desc[256];         /**< One line for the console: format, file, rate, length. */
+    char desc[256]; /**< One line for the console: format, file, rate, length. */
 };
 
 struct mtrd_source;
@@ -130,15 +130,25 @@ enum mtr_err mtrd_source_read(struct mtrd_source *src, float *x, size_t max_samp
 void mtrd_source_close(struct mtrd_source *src);
 
 /* Per-format openers, called by mtrd_source_open(). */
-enum mtr_err mtrd_comtrade_open(const struct mtrd_source_spec *spec, struct mtrd_source **out,
-                                char *err, size_t err_cap);
-enum mtr_err mtrd_mat_open(const struct mtrd_source_spec *spec, struct mtrd_source **out, char *err,
+enum mtr_err mtrd_comtrade_open(const struct mtrd_source_spec *spec,
+                                struct mtrd_source **out,
+                                char *err,
+                                size_t err_cap);
+enum mtr_err mtrd_mat_open(const struct mtrd_source_spec *spec,
+                           struct mtrd_source **out,
+                           char *err,
                            size_t err_cap);
-enum mtr_err mtrd_csv_open(const struct mtrd_source_spec *spec, struct mtrd_source **out, char *err,
+enum mtr_err mtrd_csv_open(const struct mtrd_source_spec *spec,
+                           struct mtrd_source **out,
+                           char *err,
                            size_t err_cap);
-enum mtr_err mtrd_raw_open(const struct mtrd_source_spec *spec, struct mtrd_source **out, char *err,
+enum mtr_err mtrd_raw_open(const struct mtrd_source_spec *spec,
+                           struct mtrd_source **out,
+                           char *err,
                            size_t err_cap);
-enum mtr_err mtrd_synth_open(const struct mtrd_source_spec *spec, struct mtrd_source **out,
-                             char *err, size_t err_cap);
+enum mtr_err mtrd_synth_open(const struct mtrd_source_spec *spec,
+                             struct mtrd_source **out,
+                             char *err,
+                             size_t err_cap);
 
 #endif /* METERD_SOURCE_H */

@@ -1,0 +1,619 @@
+/*
+ * Modbus TCP server of the native map: non-blocking sockets, one poll() loop.
+ *
+ * Each request is framed by its MBAP header (Modbus Messaging on TCP/IP
+ * Implementation Guide V1.0b, 3.1.3): transaction id, protocol id 0, length of
+ * the unit id plus PDU, unit id. Partial requests stay in the client's receive
+ * buffer until the rest arrives; replies go to the client's send buffer and are
+ * sent as the socket accepts them. While a client's send buffer is nearly full
+ * (it sends requests without reading the replies), its further requests wait in
+ * the kernel: back-pressure instead of a stall or unbounded memory.
+ */
+#include "modbus/modbus_srv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <modbus.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "meterd/cat.h"
+
+/* MBAP header: transaction id (2), protocol id (2), length (2), unit id (1). */
+#define MB_MBAP_LEN           7u
+/* MBAP length field: unit id + PDU; the PDU is 1..253 bytes (Application Protocol 4.1). */
+#define MB_LENGTH_MIN         2u
+#define MB_LENGTH_MAX         254u
+/* Largest ADU: 7 + 253 = 260 (MODBUS_TCP_MAX_ADU_LENGTH). */
+#define MB_ADU_MAX            MODBUS_TCP_MAX_ADU_LENGTH
+/* Receive buffer: one ADU being completed plus the start of the next. */
+#define MB_RX_CAP             (2u * MB_ADU_MAX)
+/* Send buffer: 16 maximum-size replies queued for a client that pipelines. */
+#define MB_TX_CAP             (16u * MB_ADU_MAX)
+/* Unit ids answered besides the configured one: 0 and 0xFF ("not used", Guide 4.4.2). */
+#define MB_UNIT_ZERO          0u
+#define MB_UNIT_UNUSED        0xFFu
+#define MB_UNIT_MAX           247u
+/* Exception 11: the addressed unit does not exist behind this server. */
+#define MB_EXC_GATEWAY_TARGET MODBUS_EXCEPTION_GATEWAY_TARGET
+#define MB_EXC_FLAG           0x80u
+#define MB_LISTEN_BACKLOG     16
+#define MB_LOG_CAP            256u
+#define MB_PEER_CAP           64u
+
+struct mb_client {
+    int fd; /* -1: free slot */
+    uint8_t rx[MB_RX_CAP];
+    size_t rx_len;
+    uint8_t tx[MB_TX_CAP];
+    size_t tx_off; /* first unsent byte */
+    size_t tx_len; /* bytes queued */
+    int64_t last_ms;
+    char peer[MB_PEER_CAP];
+};
+
+struct mtrd_modbus {
+    struct mtrd_modbus_cfg cfg;
+    int listen_fd;
+    uint16_t port;
+    uint16_t valid_addr; /* address of the data-valid uint32 */
+    bool has_valid_addr;
+    int64_t publish_ms; /* monotonic time of the last publish; < 0 never */
+    struct mtrd_modbus_stats st;
+    uint16_t image[MTR_CAT_MB_REG_COUNT];
+    struct pollfd pfd[1u + MTRD_MODBUS_MAX_CLIENTS];
+    struct mb_client clients[]; /* cfg.max_clients slots */
+};
+
+static int64_t
+mb_now_ms(void)
+{
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail for CLOCK_MONOTONIC */
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+mb_log(const struct mtrd_modbus *srv, int level, const char *fmt, ...)
+{
+    char msg[MB_LOG_CAP];
+    va_list ap;
+    if (srv->cfg.log_fn == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap); /* truncation of a log line is acceptable */
+    va_end(ap);
+    srv->cfg.log_fn(srv->cfg.log_ctx, level, msg);
+}
+
+static void
+mb_set_err(char *err, size_t err_cap, const char *fmt, ...)
+{
+    va_list ap;
+    if (err == NULL || err_cap == 0u) {
+        return;
+    }
+    va_start(ap, fmt);
+    (void)vsnprintf(err, err_cap, fmt, ap);
+    va_end(ap);
+}
+
+static bool
+mb_set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL, 0);
+    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
+           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
+}
+
+static enum mtr_err
+mb_listen(struct mtrd_modbus *srv, const char *host, char *err, size_t err_cap)
+{
+    struct addrinfo hints, *res = NULL;
+    char port_s[8];
+    int one = 1;
+    int fd = -1;
+    int rc;
+    enum mtr_err ret = MTR_EIO;
+
+    if (host == NULL || host[0] == '\0') {
+        host = "0.0.0.0";
+    }
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    (void)snprintf(port_s, sizeof(port_s), "%u", (unsigned)srv->cfg.port);
+    rc = getaddrinfo(host, port_s, &hints, &res);
+    if (rc != 0) {
+        mb_set_err(err, err_cap, "modbus: cannot resolve bind address %s: %s", host,
+                   gai_strerror(rc));
+        return MTR_ENOENT;
+    }
+    fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
+    if (fd < 0) {
+        mb_set_err(err, err_cap, "modbus: socket for %s port %s: %s", host, port_s,
+                   strerror(errno));
+        goto out;
+    }
+    /* A restarted daemon must be able to bind while old connections are in TIME_WAIT. */
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, MB_LISTEN_BACKLOG) != 0 ||
+        !mb_set_nonblock(fd)) {
+        mb_set_err(err, err_cap, "modbus: cannot listen on %s port %s: %s", host, port_s,
+                   strerror(errno));
+        goto out;
+    }
+    {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
+            mb_set_err(err, err_cap, "modbus: getsockname on %s: %s", host, strerror(errno));
+            goto out;
+        }
+        srv->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                                             : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    }
+    srv->listen_fd = fd;
+    fd = -1;
+    ret = MTR_OK;
+out:
+    if (fd >= 0) {
+        (void)close(fd);
+    }
+    freeaddrinfo(res);
+    return ret;
+}
+
+enum mtr_err
+mtrd_modbus_open(const struct mtrd_modbus_cfg *cfg,
+                 struct mtrd_modbus **out,
+                 char *err,
+                 size_t err_cap)
+{
+    struct mtrd_modbus *srv;
+    const struct mtr_cat_entry *valid;
+    enum mtr_err r;
+
+    if (cfg == NULL || out == NULL) {
+        mb_set_err(err, err_cap, "modbus: NULL argument");
+        return MTR_EINVAL;
+    }
+    if (cfg->unit_id < 1u || cfg->unit_id > MB_UNIT_MAX) {
+        mb_set_err(err, err_cap, "modbus: unit id %u outside 1..%u", (unsigned)cfg->unit_id,
+                   MB_UNIT_MAX);
+        return MTR_EINVAL;
+    }
+    if (cfg->max_clients < 1u || cfg->max_clients > MTRD_MODBUS_MAX_CLIENTS) {
+        mb_set_err(err, err_cap, "modbus: max clients %u outside 1..%u", cfg->max_clients,
+                   MTRD_MODBUS_MAX_CLIENTS);
+        return MTR_EINVAL;
+    }
+    srv = calloc(1, sizeof(*srv) + cfg->max_clients * sizeof(srv->clients[0]));
+    if (srv == NULL) {
+        mb_set_err(err, err_cap, "modbus: out of memory");
+        return MTR_ENOMEM;
+    }
+    srv->cfg = *cfg;
+    srv->cfg.bind_addr = NULL; /* not kept: borrowed for the call */
+    srv->listen_fd = -1;
+    srv->publish_ms = -1;
+    for (unsigned i = 0; i < cfg->max_clients; i++) {
+        srv->clients[i].fd = -1;
+    }
+    valid = mtr_cat_find("valid");
+    if (valid != NULL) {
+        srv->valid_addr = valid->mb_addr;
+        srv->has_valid_addr = true;
+    }
+    if (mtr_cat_mb_encode(NULL, srv->image, MTR_CAT_MB_REG_COUNT) != MTR_OK) {
+        mb_set_err(err, err_cap, "modbus: cannot encode the empty register image");
+        free(srv);
+        return MTR_EINVAL;
+    }
+    r = mb_listen(srv, cfg->bind_addr, err, err_cap);
+    if (r != MTR_OK) {
+        free(srv);
+        return r;
+    }
+    mb_log(srv, LOG_INFO, "modbus: listening on port %u, unit id %u, up to %u clients",
+           (unsigned)srv->port, (unsigned)cfg->unit_id, cfg->max_clients);
+    *out = srv;
+    return MTR_OK;
+}
+
+uint16_t
+mtrd_modbus_port(const struct mtrd_modbus *srv)
+{
+    return srv == NULL ? 0u : srv->port;
+}
+
+enum mtr_err
+mtrd_modbus_publish(struct mtrd_modbus *srv, const struct mtr_snapshot *s)
+{
+    if (srv == NULL || s == NULL) {
+        return MTR_EINVAL;
+    }
+    if (mtr_cat_mb_encode(s, srv->image, MTR_CAT_MB_REG_COUNT) != MTR_OK) {
+        return MTR_EINVAL; /* cannot happen: the image has MTR_CAT_MB_REG_COUNT registers */
+    }
+    srv->publish_ms = mb_now_ms();
+    return MTR_OK;
+}
+
+void
+mtrd_modbus_stats(const struct mtrd_modbus *srv, struct mtrd_modbus_stats *st)
+{
+    if (srv != NULL && st != NULL) {
+        *st = srv->st;
+    }
+}
+
+static void
+mb_drop(struct mtrd_modbus *srv, struct mb_client *c, const char *why)
+{
+    mb_log(srv, LOG_INFO, "modbus: closing %s: %s", c->peer, why);
+    (void)close(c->fd); /* nothing useful to do if close fails */
+    c->fd = -1;
+    c->rx_len = 0;
+    c->tx_off = 0;
+    c->tx_len = 0;
+    srv->st.clients_now--;
+}
+
+static void
+mb_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        (void)inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        (void)inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        port = ntohs(a->sin6_port);
+    }
+    (void)snprintf(out, cap, "%s:%u", host, port);
+}
+
+/* Accept every pending connection; beyond max_clients, accept and close at once. */
+static void
+mb_accept_all(struct mtrd_modbus *srv, int64_t now_ms)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        struct mb_client *slot = NULL;
+        int one = 1;
+        int fd = accept(srv->listen_fd, (struct sockaddr *)&ss, &sl);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                errno != ECONNABORTED) {
+                mb_log(srv, LOG_WARNING, "modbus: accept on port %u: %s", (unsigned)srv->port,
+                       strerror(errno));
+            }
+            return;
+        }
+        for (unsigned i = 0; i < srv->cfg.max_clients && slot == NULL; i++) {
+            if (srv->clients[i].fd < 0) {
+                slot = &srv->clients[i];
+            }
+        }
+        if (slot == NULL || !mb_set_nonblock(fd)) {
+            char peer[MB_PEER_CAP];
+            mb_peer_name(&ss, peer, sizeof(peer));
+            mb_log(srv, LOG_WARNING, "modbus: refusing %s: %u clients connected", peer,
+                   srv->st.clients_now);
+            (void)close(fd);
+            srv->st.clients_refused++;
+            continue;
+        }
+        /* Replies are small and complete: send them at once (no Nagle delay). */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        slot->fd = fd;
+        slot->rx_len = 0;
+        slot->tx_off = 0;
+        slot->tx_len = 0;
+        slot->last_ms = now_ms;
+        mb_peer_name(&ss, slot->peer, sizeof(slot->peer));
+        srv->st.clients_now++;
+        srv->st.clients_total++;
+        mb_log(srv, LOG_INFO, "modbus: client %s connected", slot->peer);
+    }
+}
+
+static bool
+mb_unit_is_ours(const struct mtrd_modbus *srv, uint8_t unit)
+{
+    return unit == srv->cfg.unit_id || unit == MB_UNIT_ZERO || unit == MB_UNIT_UNUSED;
+}
+
+static size_t
+mb_exception(uint8_t fc, uint8_t code, uint8_t *rsp)
+{
+    rsp[0] = (uint8_t)(fc | MB_EXC_FLAG);
+    rsp[1] = code;
+    return 2;
+}
+
+/*
+ * Answer one PDU into rsp (capacity MODBUS_MAX_PDU_LENGTH); returns the reply PDU length.
+ * Checks in the order of Application Protocol 6.3/6.4 figures: function, quantity, address.
+ */
+static size_t
+mb_answer(struct mtrd_modbus *srv, uint8_t unit, const uint8_t *pdu, size_t pdu_len, uint8_t *rsp)
+{
+    uint8_t fc = pdu[0];
+    unsigned addr, qty;
+    if (!mb_unit_is_ours(srv, unit)) {
+        return mb_exception(fc, MB_EXC_GATEWAY_TARGET, rsp);
+    }
+    if (fc != MODBUS_FC_READ_HOLDING_REGISTERS && fc != MODBUS_FC_READ_INPUT_REGISTERS) {
+        /* writes are refused until configuration over Modbus exists */
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_FUNCTION, rsp);
+    }
+    if (pdu_len != 5u) {
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+    }
+    addr = ((unsigned)pdu[1] << 8) | pdu[2];
+    qty = ((unsigned)pdu[3] << 8) | pdu[4];
+    if (qty < 1u || qty > MODBUS_MAX_READ_REGISTERS) {
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+    }
+    if (addr + qty > MTR_CAT_MB_REG_COUNT) {
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS, rsp);
+    }
+    rsp[0] = fc;
+    rsp[1] = (uint8_t)(2u * qty);
+    for (unsigned i = 0; i < qty; i++) {
+        uint16_t v = srv->image[addr + i];
+        rsp[2u + 2u * i] = (uint8_t)(v >> 8);
+        rsp[3u + 2u * i] = (uint8_t)(v & 0xFFu);
+    }
+    return 2u + 2u * qty;
+}
+
+/* Answer every complete request in c->rx while the reply fits; false: drop the client. */
+static bool
+mb_process(struct mtrd_modbus *srv, struct mb_client *c)
+{
+    size_t pos = 0;
+    bool is_ok = true;
+    while (c->rx_len - pos >= MB_MBAP_LEN) {
+        const uint8_t *adu = c->rx + pos;
+        unsigned proto = ((unsigned)adu[2] << 8) | adu[3];
+        unsigned len = ((unsigned)adu[4] << 8) | adu[5];
+        uint8_t rsp[MODBUS_MAX_PDU_LENGTH];
+        size_t rsp_len;
+        if (proto != 0u || len < MB_LENGTH_MIN || len > MB_LENGTH_MAX) {
+            mb_log(srv, LOG_WARNING,
+                   "modbus: %s: bad MBAP header (protocol %u, length %u) at byte %zu", c->peer,
+                   proto, len, pos);
+            is_ok = false;
+            break;
+        }
+        if (c->rx_len - pos < 6u + len) {
+            break; /* the rest of this request has not arrived yet */
+        }
+        if (MB_TX_CAP - c->tx_len < MB_ADU_MAX) {
+            break; /* back-pressure: the client is not reading its replies */
+        }
+        rsp_len = mb_answer(srv, adu[6], adu + MB_MBAP_LEN, len - 1u, rsp);
+        srv->st.requests++;
+        if ((rsp[0] & MB_EXC_FLAG) != 0u) {
+            srv->st.exceptions++;
+        }
+        /* MBAP of the reply: same transaction id and unit, new length */
+        uint8_t *o = c->tx + c->tx_len;
+        o[0] = adu[0];
+        o[1] = adu[1];
+        o[2] = 0;
+        o[3] = 0;
+        o[4] = (uint8_t)((rsp_len + 1u) >> 8);
+        o[5] = (uint8_t)((rsp_len + 1u) & 0xFFu);
+        o[6] = adu[6];
+        memcpy(o + MB_MBAP_LEN, rsp, rsp_len);
+        c->tx_len += MB_MBAP_LEN + rsp_len;
+        pos += 6u + len;
+    }
+    if (pos > 0u) {
+        memmove(c->rx, c->rx + pos, c->rx_len - pos);
+        c->rx_len -= pos;
+    }
+    return is_ok;
+}
+
+/* Send what the socket takes; false: drop the client. */
+static bool
+mb_flush(struct mtrd_modbus *srv, struct mb_client *c)
+{
+    while (c->tx_off < c->tx_len) {
+        ssize_t n =
+            send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            mb_log(srv, LOG_INFO, "modbus: send to %s: %s", c->peer, strerror(errno));
+            return false;
+        }
+        c->tx_off += (size_t)n;
+    }
+    if (c->tx_off == c->tx_len) {
+        c->tx_off = 0;
+        c->tx_len = 0;
+    } else if (c->tx_off > 0u) {
+        memmove(c->tx, c->tx + c->tx_off, c->tx_len - c->tx_off);
+        c->tx_len -= c->tx_off;
+        c->tx_off = 0;
+    }
+    return true;
+}
+
+/* Read what is there; false: the peer closed or the socket failed. */
+static bool
+mb_receive(struct mtrd_modbus *srv, struct mb_client *c, int64_t now_ms)
+{
+    while (c->rx_len < MB_RX_CAP) {
+        ssize_t n = recv(c->fd, c->rx + c->rx_len, MB_RX_CAP - c->rx_len, MSG_DONTWAIT);
+        if (n == 0) {
+            mb_log(srv, LOG_INFO, "modbus: %s closed the connection", c->peer);
+            return false;
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return true;
+            }
+            mb_log(srv, LOG_INFO, "modbus: recv from %s: %s", c->peer, strerror(errno));
+            return false;
+        }
+        c->rx_len += (size_t)n;
+        c->last_ms = now_ms;
+    }
+    return true;
+}
+
+static void
+mb_serve_client(struct mtrd_modbus *srv, struct mb_client *c, short revents, int64_t now_ms)
+{
+    if ((revents & (POLLERR | POLLNVAL)) != 0) {
+        mb_drop(srv, c, "socket error");
+        return;
+    }
+    if ((revents & POLLOUT) != 0 && !mb_flush(srv, c)) {
+        mb_drop(srv, c, "send failed");
+        return;
+    }
+    if ((revents & (POLLIN | POLLHUP)) != 0 && !mb_receive(srv, c, now_ms)) {
+        mb_drop(srv, c, "peer closed");
+        return;
+    }
+    if (!mb_process(srv, c)) {
+        srv->st.clients_dropped++;
+        mb_drop(srv, c, "protocol error");
+        return;
+    }
+    if (!mb_flush(srv, c)) {
+        mb_drop(srv, c, "send failed");
+    }
+}
+
+/* The data-valid fail-safe: no publish for stale_ms clears the flag until the next one. */
+static void
+mb_apply_stale(struct mtrd_modbus *srv, int64_t now_ms)
+{
+    if (srv->cfg.stale_ms == 0u || !srv->has_valid_addr || srv->publish_ms < 0) {
+        return;
+    }
+    if (now_ms - srv->publish_ms > (int64_t)srv->cfg.stale_ms) {
+        srv->image[srv->valid_addr] = 0;
+        srv->image[srv->valid_addr + 1u] = 0;
+    }
+}
+
+static void
+mb_close_idle(struct mtrd_modbus *srv, int64_t now_ms)
+{
+    if (srv->cfg.idle_timeout_s == 0u) {
+        return;
+    }
+    for (unsigned i = 0; i < srv->cfg.max_clients; i++) {
+        struct mb_client *c = &srv->clients[i];
+        if (c->fd >= 0 && now_ms - c->last_ms > (int64_t)srv->cfg.idle_timeout_s * 1000) {
+            srv->st.clients_dropped++;
+            mb_drop(srv, c, "idle timeout");
+        }
+    }
+}
+
+enum mtr_err
+mtrd_modbus_poll(struct mtrd_modbus *srv, int timeout_ms)
+{
+    nfds_t n = 0;
+    unsigned slot_of[MTRD_MODBUS_MAX_CLIENTS];
+    int64_t now_ms;
+    int rc;
+
+    if (srv == NULL) {
+        return MTR_EINVAL;
+    }
+    srv->pfd[n].fd = srv->listen_fd;
+    srv->pfd[n].events = POLLIN;
+    srv->pfd[n].revents = 0;
+    n++;
+    for (unsigned i = 0; i < srv->cfg.max_clients; i++) {
+        struct mb_client *c = &srv->clients[i];
+        if (c->fd < 0) {
+            continue;
+        }
+        srv->pfd[n].fd = c->fd;
+        /* stop reading while the reply queue is nearly full (back-pressure) */
+        srv->pfd[n].events =
+            (short)((c->rx_len < MB_RX_CAP && MB_TX_CAP - c->tx_len >= MB_ADU_MAX ? POLLIN : 0) |
+                    (c->tx_len > c->tx_off ? POLLOUT : 0));
+        srv->pfd[n].revents = 0;
+        slot_of[n - 1u] = i;
+        n++;
+    }
+    rc = poll(srv->pfd, n, timeout_ms);
+    now_ms = mb_now_ms();
+    if (rc < 0) {
+        if (errno == EINTR) {
+            return MTR_OK;
+        }
+        mb_log(srv, LOG_ERR, "modbus: poll on port %u: %s", (unsigned)srv->port, strerror(errno));
+        return MTR_EIO;
+    }
+    mb_apply_stale(srv, now_ms);
+    for (nfds_t k = 1; k < n; k++) {
+        struct mb_client *c = &srv->clients[slot_of[k - 1u]];
+        if (srv->pfd[k].revents != 0 && c->fd == srv->pfd[k].fd) {
+            mb_serve_client(srv, c, srv->pfd[k].revents, now_ms);
+        }
+    }
+    if ((srv->pfd[0].revents & POLLIN) != 0) {
+        mb_accept_all(srv, now_ms);
+    }
+    mb_close_idle(srv, now_ms);
+    return MTR_OK;
+}
+
+void
+mtrd_modbus_close(struct mtrd_modbus *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    for (unsigned i = 0; i < srv->cfg.max_clients; i++) {
+        if (srv->clients[i].fd >= 0) {
+            (void)close(srv->clients[i].fd);
+        }
+    }
+    if (srv->listen_fd >= 0) {
+        (void)close(srv->listen_fd);
+    }
+    free(srv);
+}
