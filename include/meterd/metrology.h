@@ -56,7 +56,8 @@ enum mtr_metro_qdef {
 };
 
 /** Frame flags (bit mask). */
-#define MTR_METRO_FLAG_F_INVALID (1u << 0) /**< No zero crossings: frame closed on nominal time. \
+#define MTR_METRO_FLAG_F_INVALID                                                                 \
+    (1u << 0)                              /**< No zero crossings: frame closed on nominal time. \
                                             */
 #define MTR_METRO_FLAG_TRUNCATED (1u << 1) /**< Frame hit MTR_CFG_MAX_FRAME_SAMPLES. */
 #define MTR_METRO_FLAG_GAP       (1u << 2) /**< Caller reported a sample gap in this frame. */
@@ -202,6 +203,8 @@ struct mtr_metro {
     float f_last_Hz; /* frequency of the latest synchronised frame */
     float dc[2 * MTR_CFG_MAX_PHASES]; /* DC of each channel over the previous frame */
     float ref_rms;                    /* reference voltage RMS of the previous frame, input units */
+    float last_ph[MTR_CFG_MAX_PHASES][4]; /* previous U1 and I1 phasors (re, im, re, im) */
+    double last_qb[MTR_CFG_MAX_PHASES];   /* previous Budeanu Q */
     /* IEC 61000-4-30 10-s frequency */
     uint64_t f10_interval;
     double f10_first; /* absolute position of the first crossing in the interval; <0 none */

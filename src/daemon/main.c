@@ -17,6 +17,7 @@
 #include "loop/meter_loop.h"
 #include "nv/reg_store.h"
 #include "report/report.h"
+#include "sources/comtrade_int.h"
 
 #define MTRD_VERSION "0.1.0"
 
@@ -54,6 +55,7 @@ usage(FILE *out)
             "       meterd --input FILE.cfg|.mat|.csv [--map U1=..,I1=..] --report text|json "
             "--speed 0\n"
             "       meterd --show-registers [--data-dir DIR] [--report json]\n"
+            "       meterd --list-channels --input FILE.cfg\n"
             "       meterd --check-config [-c FILE] | --print-config | --help | --version\n"
             "\nWithout --input, meterd runs on its synthetic three-phase household and serves\n"
             "Modbus TCP; --report prints a replay report when the input ends.\n");
@@ -68,6 +70,7 @@ enum action {
     ACT_CHECK,
     ACT_PRINT,
     ACT_SHOW_REGS,
+    ACT_LIST_CHANNELS,
 };
 
 /* Apply the command line; -c was handled before. */
@@ -99,6 +102,10 @@ parse_args(int argc, char **argv, struct mtrd_config *cfg, enum action *act)
         }
         if (strcmp(a, "--show-registers") == 0) {
             *act = ACT_SHOW_REGS;
+            continue;
+        }
+        if (strcmp(a, "--list-channels") == 0) {
+            *act = ACT_LIST_CHANNELS;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
@@ -181,6 +188,29 @@ show_registers(const struct mtrd_config *cfg)
     return MTRD_EXIT_OK;
 }
 
+static void
+print_line(void *ctx, const char *line)
+{
+    fprintf(ctx, "%s\n", line);
+}
+
+/* --list-channels: what a COMTRADE record holds, to write a --map. */
+static int
+list_channels(const struct mtrd_config *cfg)
+{
+    char err[512] = "";
+    if (cfg->input[0] == '\0') {
+        fprintf(stderr, "meterd: --list-channels needs --input FILE.cfg\n");
+        return MTRD_EXIT_USAGE;
+    }
+    enum mtr_err e = mtrd_comtrade_list_channels(cfg->input, print_line, stdout, err, sizeof(err));
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: %s\n", err[0] ? err : mtr_strerror(e));
+        return MTRD_EXIT_INPUT;
+    }
+    return MTRD_EXIT_OK;
+}
+
 static enum mtrd_log_level
 log_level(const char *s)
 {
@@ -238,6 +268,9 @@ main(int argc, char **argv)
     mtrd_log_set_level(log_level(cfg.log_level));
     if (act == ACT_SHOW_REGS) {
         return show_registers(&cfg);
+    }
+    if (act == ACT_LIST_CHANNELS) {
+        return list_channels(&cfg);
     }
     install_signals();
     return mtrd_meter_run(&cfg, &g_stop, &g_reload, config_path);

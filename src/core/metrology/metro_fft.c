@@ -114,15 +114,14 @@ mtr_metro_spectrum(struct mtr_metro *m,
                    unsigned cu,
                    unsigned ci,
                    double len_cycles,
+                   unsigned n_cycles,
                    double tau_i_s,
-                   double f_Hz,
                    struct mtr_metro_spec *out)
 {
-    (void)f_Hz; /* the window itself defines the bin frequencies */
     resample(m, cu, ci, len_cycles);
     fft(m->fft_re, m->fft_im, m->fft_len, m->tw_re, m->tw_im);
 
-    const uint32_t nc = m->n_cycles;
+    const uint32_t nc = n_cycles;
     const uint32_t hw = nc / 2u; /* group half width in bins: 5 (50 Hz) or 6 (60 Hz) */
     const double len = (double)m->fft_len;
     const double scale2 = 2.0 / (len * len); /* |X_k|^2 -> RMS^2 of a real component */
@@ -141,7 +140,7 @@ mtr_metro_spectrum(struct mtr_metro *m,
         double gi = 0.0;
         for (uint32_t k = kc - hw; k <= kc + hw; k++) {
             split_bin(m, k, &ur, &ui, &ir, &ii);
-            double wgt = (k == kc - hw || k == kc + hw) ? 0.5 : 1.0;
+            double wgt = hw > 0u && (k == kc - hw || k == kc + hw) ? 0.5 : 1.0;
             gu += wgt * (ur * ur + ui * ui);
             gi += wgt * (ir * ir + ii * ii);
         }

@@ -231,10 +231,41 @@ phase_energy(const struct mtr_metro *m, struct mtr_metro_phase *ph, double dur_s
 }
 
 /* Steps 2-4 for one phase: spectrum, RMS, delay correction and power. */
+/*
+ * Spectrum of phase p over n_cycles whole cycles; with none (a frame shorter than
+ * a cycle) the previous frame's phasors stand, so Q1 carries over for those few
+ * milliseconds instead of dropping to zero.
+ */
+static void
+phase_spectrum(struct mtr_metro *m,
+               unsigned p,
+               double len_cycles,
+               unsigned n_cycles,
+               double tau_s,
+               struct mtr_metro_spec *sp)
+{
+    if (n_cycles == 0u) {
+        memset(sp, 0, sizeof(*sp));
+        sp->u1_re = m->last_ph[p][0];
+        sp->u1_im = m->last_ph[p][1];
+        sp->i1_re = m->last_ph[p][2];
+        sp->i1_im = m->last_ph[p][3];
+        sp->qb = m->last_qb[p];
+        return;
+    }
+    mtr_metro_spectrum(m, p, m->phase_count + p, len_cycles, n_cycles, tau_s, sp);
+    m->last_ph[p][0] = sp->u1_re;
+    m->last_ph[p][1] = sp->u1_im;
+    m->last_ph[p][2] = sp->i1_re;
+    m->last_ph[p][3] = sp->i1_im;
+    m->last_qb[p] = sp->qb;
+}
+
 static void
 measure_phase(struct mtr_metro *m,
               unsigned p,
               double len_cycles,
+              unsigned n_cycles,
               double f_Hz,
               struct mtr_metro_spec *sp,
               struct mtr_metro_frame *frame)
@@ -245,7 +276,7 @@ measure_phase(struct mtr_metro *m,
     float *u = mtr_metro_x(m, p);
     float *i = mtr_metro_x(m, np + p);
     double tau_s = phase_tau_s(m, p, f_Hz);
-    mtr_metro_spectrum(m, p, np + p, len_cycles, tau_s, f_Hz, sp);
+    phase_spectrum(m, p, len_cycles, n_cycles, tau_s, sp);
     fill_spectral(ph, sp, m->h_max);
 
     ph->i_rms_A = (float)sqrt(dot(i, i, n) / (double)n);
@@ -384,8 +415,13 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
         f_Hz = (double)m->n_cycles * m->cfg.fs_Hz / len_cycles;
     }
     correct_channels(m, len_cycles);
+    unsigned n_cycles = m->n_cycles;
     if (len_cycles <= 0.0 || len_cycles > (double)n + MTR_CFG_MAX_DELAY_SAMPLES - 4.0) {
-        len_cycles = (double)n - 2.0; /* not synchronised: analyse the frame as it is */
+        /* not synchronised: analyse the whole cycles it holds at the last frequency */
+        double period = m->cfg.fs_Hz / f_Hz;
+        double whole = floor(((double)n - 2.0) / period);
+        n_cycles = whole < (double)m->n_cycles ? (unsigned)whole : m->n_cycles;
+        len_cycles = (double)n_cycles * period;
     }
     /* the spectra read the history; take the undelayed tail before delaying */
     save_history(m);
@@ -399,10 +435,10 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     measure_lines(m, frame);
     for (unsigned p = 0; p < m->phase_count; p++) {
         if (p < measured) {
-            measure_phase(m, p, len_cycles, f_Hz, &sp[p], frame);
+            measure_phase(m, p, len_cycles, n_cycles, f_Hz, &sp[p], frame);
         } else {
             /* no CT on this phase: its voltage spectrum only */
-            mtr_metro_spectrum(m, p, m->phase_count + p, len_cycles, 0.0, f_Hz, &sp[p]);
+            phase_spectrum(m, p, len_cycles, n_cycles, 0.0, &sp[p]);
             fill_spectral(&frame->ph[p], &sp[p], m->h_max);
         }
     }

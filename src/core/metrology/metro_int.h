@@ -41,18 +41,18 @@ struct mtr_metro_spec {
 void mtr_metro_fft_init(struct mtr_metro *m);
 
 /**
- * Resample the frame's last whole cycles of U (channel cu) and I (channel ci) to
- * m->fft_len points, transform, and compute harmonic groups, fundamental phasors
- * and Budeanu Q. len_cycles is the duration of the analysed cycles in samples;
+ * Resample the frame's last n_cycles whole cycles of U (channel cu) and I (channel
+ * ci) to m->fft_len points, transform, and compute harmonic groups, fundamental
+ * phasors and Budeanu Q. len_cycles is the duration of those cycles in samples;
  * the window ends 2 samples before the frame end so cubic interpolation stays
- * inside the data. tau_i is the delay applied to I (s), f_Hz the frequency.
+ * inside the data. Harmonic h is bin n_cycles*h. tau_i_s is the delay applied to I.
  */
 void mtr_metro_spectrum(struct mtr_metro *m,
                         unsigned cu,
                         unsigned ci,
                         double len_cycles,
+                        unsigned n_cycles,
                         double tau_i_s,
-                        double f_Hz,
                         struct mtr_metro_spec *out);
 
 /**

@@ -46,6 +46,11 @@ mtrd_report_add(struct mtrd_report *r,
     r->missing_seen |= f->missing_mask;
     r->seq_order = f->seq_order;
     memcpy(r->u_ll_last_V, f->u_ll_V, sizeof(r->u_ll_last_V));
+    /* harmonics are meaningful over whole synchronised 10/12-cycle windows only */
+    bool is_sync = (f->flags & (MTR_METRO_FLAG_F_INVALID | MTR_METRO_FLAG_PARTIAL)) == 0;
+    if (is_sync) {
+        r->sync_s += d;
+    }
     for (unsigned p = 0; p < f->phase_count; p++) {
         const struct mtr_metro_phase *ph = &f->ph[p];
         struct mtrd_report_phase *a = &r->ph[p];
@@ -54,8 +59,10 @@ mtrd_report_add(struct mtrd_report *r,
         a->p_s += (double)ph->p_W * d;
         a->q1_s += (double)ph->q1_var * d;
         a->qb_s += (double)ph->qb_var * d;
-        a->thd_u_s += (double)ph->u_thd_pct * d;
-        a->thd_i_s += (double)ph->i_thd_pct * d;
+        if (is_sync) {
+            a->thd_u_s += (double)ph->u_thd_pct * d;
+            a->thd_i_s += (double)ph->i_thd_pct * d;
+        }
     }
     r->reg_end = *regs;
 }
@@ -77,8 +84,8 @@ average(const struct mtrd_report *r, unsigned p)
     a.qb_var = x->qb_s / d;
     a.s_VA = a.u_V * a.i_A;
     a.pf = a.s_VA > 0.0 ? a.p_W / a.s_VA : 0.0;
-    a.thd_u_pct = x->thd_u_s / d;
-    a.thd_i_pct = x->thd_i_s / d;
+    a.thd_u_pct = r->sync_s > 0.0 ? x->thd_u_s / r->sync_s : 0.0;
+    a.thd_i_pct = r->sync_s > 0.0 ? x->thd_i_s / r->sync_s : 0.0;
     return a;
 }
 
@@ -130,18 +137,18 @@ mtrd_report_print_text(const struct mtrd_report *r, const char *source_desc, FIL
         fprintf(out, "U12 %.4f V  U23 %.4f V  U31 %.4f V (last frame)\n", (double)r->u_ll_last_V[0],
                 (double)r->u_ll_last_V[1], (double)r->u_ll_last_V[2]);
     }
-    fprintf(out, "\nregisters (Wh, varh, VAh): value after the run (added by this run)\n");
-    fprintf(out, "%-6s", "");
-    for (unsigned k = 0; k < MTR_REG_KIND_COUNT; k++) {
-        fprintf(out, " %22s", g_kind_names[k]);
+    fprintf(out, "\nregisters, Wh / varh / VAh: value after the run (added by this run)\n");
+    fprintf(out, "%-5s", "");
+    for (unsigned c = 0; c < MTR_REG_CHAN_COUNT; c++) {
+        fprintf(out, " %27s", g_chan_names[c]);
     }
     fputc('\n', out);
-    for (unsigned c = 0; c < MTR_REG_CHAN_COUNT; c++) {
-        fprintf(out, "%-6s", g_chan_names[c]);
-        for (unsigned k = 0; k < MTR_REG_KIND_COUNT; k++) {
+    for (unsigned k = 0; k < MTR_REG_KIND_COUNT; k++) {
+        fprintf(out, "%-5s", g_kind_names[k]);
+        for (unsigned c = 0; c < MTR_REG_CHAN_COUNT; c++) {
             double v = (double)r->reg_end.e_u[c][k] / 1e6;
             double dv = (double)(r->reg_end.e_u[c][k] - r->reg_start.e_u[c][k]) / 1e6;
-            fprintf(out, " %10.4f (%9.4f)", v, dv);
+            fprintf(out, " %13.4f (%11.4f)", v, dv);
         }
         fputc('\n', out);
     }

@@ -29,6 +29,7 @@ struct mtrd_report {
     uint64_t frames;
     uint64_t samples;
     double dur_s;   /* measured time, s */
+    double sync_s;  /* time in synchronised, complete frames (THD averages), s */
     double f_s;     /* sum of f * duration over synchronised frames, Hz s */
     double f_dur_s; /* duration of synchronised frames, s */
     float f_min_Hz, f_max_Hz;

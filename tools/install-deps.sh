@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install the Debian packages meterd builds and tests with (only those missing).
+# Debian 12; run as root. Used by ./start.sh, ./test.sh and .ci/run.
+set -euo pipefail
+
+BUILD_PKGS="build-essential cmake pkg-config libmodbus-dev libmatio-dev libinih-dev libcjson-dev
+ libsqlite3-dev libcmocka-dev"
+TEST_PKGS="clang libclang-rt-14-dev clang-format-14 gcc-arm-none-eabi libnewlib-arm-none-eabi
+ valgrind mbpoll python3 python3-pymodbus socat cppcheck"
+
+want="$BUILD_PKGS"
+if [ "${1:-}" = "--test" ]; then
+    want="$BUILD_PKGS $TEST_PKGS"
+fi
+
+missing=""
+for p in $want; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    echo "meterd: installing:$missing"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "meterd: run as root (or install these packages yourself)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
