@@ -89,8 +89,8 @@ test_carry(void **state)
         assert_int_equal(mtr_reg_apply_frame(&set, &f), MTR_OK);
     }
     double want_u = e * 1e6 * (double)(frames / 1000);
-    double got_u =
-        (double)set.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] + set.rem_u[MTR_REG_TOTAL][MTR_REG_A_IMP];
+    double got_u = (double)(set.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] - start) +
+                   set.rem_u[MTR_REG_TOTAL][MTR_REG_A_IMP];
     if (fabs(got_u - want_u) > 1.0) {
         fail_msg("carry: got %.3f uWh, want %.3f uWh", got_u, want_u);
     }
