@@ -47,9 +47,10 @@ struct mtrd_config {
     int64_t i_phase_mdeg[3];
     int64_t i_skew_ns[3];
     /* [replay] */
-    double speed;               /**< 1 = real time, 0 = as fast as possible */
-    double duration_s;          /**< stop after this much meter time; 0 = end of input */
-    char report[MTRD_WORD_CAP]; /**< "", text, json: print a report at the end */
+    double speed;                   /**< 1 = real time, 0 = as fast as possible */
+    double duration_s;              /**< stop after this much meter time; 0 = end of input */
+    char report[MTRD_WORD_CAP];     /**< "", text, json: print a report at the end */
+    char frames_csv[MTRD_PATH_CAP]; /**< write one CSV line per frame to this file */
     /* [storage] */
     char data_dir[MTRD_PATH_CAP];
     int64_t nv_sync_ms; /**< msync interval; 0 = every frame */

@@ -47,6 +47,7 @@ struct meter {
     uint64_t samples_in; /* samples read from the source */
     double t_last_sync, t_last_table, t_last_progress, t_start;
     bool is_tty;
+    FILE *frames; /* --frames-csv */
 };
 
 static double
@@ -253,6 +254,38 @@ open_modbus(struct meter *mt)
     return MTRD_EXIT_OK;
 }
 
+static void
+frames_header(FILE *out, unsigned phases)
+{
+    fputs("seq,t_s,samples,flags,f_Hz,f10_Hz,seq_order,missing_mask,p_total_W,q1_total_var,"
+          "s_total_VA,i_n_A",
+          out);
+    for (unsigned p = 1; p <= phases; p++) {
+        fprintf(out,
+                ",u_l%u_V,i_l%u_A,p_l%u_W,q1_l%u_var,qb_l%u_var,s_l%u_VA,pf_l%u,phi_l%u_deg,"
+                "u_thd_l%u_pct,i_thd_l%u_pct",
+                p, p, p, p, p, p, p, p, p, p);
+    }
+    fputc('\n', out);
+}
+
+static void
+frames_line(FILE *out, const struct mtr_metro_frame *f, double fs_Hz)
+{
+    fprintf(out, "%llu,%.6f,%u,0x%x,%.4f,%.4f,%d,%u,%.6g,%.6g,%.6g,%.6g",
+            (unsigned long long)f->seq, (double)f->sample_start / fs_Hz, f->sample_count, f->flags,
+            (double)f->f_Hz, (double)f->f10_Hz, (int)f->seq_order, f->missing_mask,
+            (double)f->total.p_W, (double)f->total.q1_var, (double)f->total.s_VA, (double)f->i_n_A);
+    for (unsigned p = 0; p < f->phase_count; p++) {
+        const struct mtr_metro_phase *ph = &f->ph[p];
+        fprintf(out, ",%.7g,%.7g,%.7g,%.7g,%.7g,%.7g,%.5f,%.3f,%.4f,%.4f", (double)ph->u_rms_V,
+                (double)ph->i_rms_A, (double)ph->p_W, (double)ph->q1_var, (double)ph->qb_var,
+                (double)ph->s_VA, (double)ph->pf_ratio, (double)ph->phi_deg, (double)ph->u_thd_pct,
+                (double)ph->i_thd_pct);
+    }
+    fputc('\n', out);
+}
+
 /* Everything that happens once per frame. Returns false to stop. */
 static bool
 on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
@@ -278,6 +311,9 @@ on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
         (void)pe; /* only fails on NULL arguments */
     }
     mtrd_report_add(&mt->report, fr, &mt->regs);
+    if (mt->frames != NULL) {
+        frames_line(mt->frames, fr, mt->src->info.fs_Hz);
+    }
     double now = now_s();
     if (mt->cfg->nv_sync_ms > 0 &&
         (now - mt->t_last_sync) * 1000.0 >= (double)mt->cfg->nv_sync_ms) {
@@ -447,6 +483,16 @@ open_all(struct meter *mt)
     if (rc != MTRD_EXIT_OK) {
         return rc;
     }
+    if (mt->cfg->frames_csv[0] != '\0') {
+        mt->frames =
+            strcmp(mt->cfg->frames_csv, "-") == 0 ? stdout : fopen(mt->cfg->frames_csv, "w");
+        if (mt->frames == NULL) {
+            mtrd_log(MTRD_LOG_ERROR, "%s: cannot write frames: %s", mt->cfg->frames_csv,
+                     strerror(errno));
+            return MTRD_EXIT_USAGE;
+        }
+        frames_header(mt->frames, mt->src->info.phase_count);
+    }
     return open_modbus(mt);
 }
 
@@ -455,6 +501,11 @@ close_all(struct meter *mt)
 {
     if (mt->mb != NULL) {
         mtrd_modbus_close(mt->mb);
+    }
+    if (mt->frames != NULL && mt->frames != stdout) {
+        fclose(mt->frames);
+    } else if (mt->frames == stdout) {
+        fflush(stdout);
     }
     if (mt->is_store_open && mtrd_reg_store_close(&mt->store) != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "register file: final msync failed");

@@ -115,6 +115,10 @@ expect_abs(const char *row, const char *what, double got, double want, double to
     }
 }
 
+/* the measured values are float: promote them explicitly (-Wdouble-promotion) */
+#define EXPECT_REL(row, what, got, want, tol) expect_rel(row, what, (double)(got), want, tol)
+#define EXPECT_ABS(row, what, got, want, tol) expect_abs(row, what, (double)(got), want, tol)
+
 /* Exact energy of one phase over [0, T) for the fundamental (and a harmonic of the same
  * order on U and I); cross terms of different orders integrate to the oscillating parts. */
 static double
@@ -208,19 +212,19 @@ test_rows(void **state)
             const struct sig_phase *g = &row->s.ph[p];
             const struct mtr_metro_phase *ph = &fr.ph[p];
             double phi = g->phi_deg * PI / 180;
-            expect_rel(row->name, "Urms", ph->u_rms_V, g->u1_V, 0.01);
-            expect_rel(row->name, "Irms", ph->i_rms_A, g->i1_A, 0.01);
-            expect_rel(row->name, "P", ph->p_W, g->u1_V * g->i1_A * cos(phi),
+            EXPECT_REL(row->name, "Urms", ph->u_rms_V, g->u1_V, 0.01);
+            EXPECT_REL(row->name, "Irms", ph->i_rms_A, g->i1_A, 0.01);
+            EXPECT_REL(row->name, "P", ph->p_W, g->u1_V * g->i1_A * cos(phi),
                        row->p_tol_pct + 0.01 * fabs(tan(phi)));
-            expect_abs(row->name, "Q1", ph->q1_var, g->u1_V * g->i1_A * sin(phi),
+            EXPECT_ABS(row->name, "Q1", ph->q1_var, g->u1_V * g->i1_A * sin(phi),
                        1e-3 * g->u1_V * g->i1_A);
-            expect_abs(row->name, "phi", ph->phi_deg, g->phi_deg > 179 ? 180 : g->phi_deg, 0.02);
-            expect_abs(row->name, "PF", ph->pf_ratio, cos(phi), 1e-3);
+            EXPECT_ABS(row->name, "phi", ph->phi_deg, g->phi_deg > 179 ? 180 : g->phi_deg, 0.02);
+            EXPECT_ABS(row->name, "PF", ph->pf_ratio, cos(phi), 1e-3);
             e_true += energy_Wh(g, row->s.f_Hz, (double)n / row->s.fs_Hz);
         }
-        expect_abs(row->name, "f", fr.f_Hz, row->s.f_Hz, 0.002);
+        EXPECT_ABS(row->name, "f", fr.f_Hz, row->s.f_Hz, 0.002);
         double e_meas = (double)mtr_reg_net_uWh(&reg, MTR_REG_TOTAL) / 1e6;
-        expect_rel(row->name, "net energy", e_meas, e_true, row->e_tol_pct);
+        EXPECT_REL(row->name, "net energy", e_meas, e_true, row->e_tol_pct);
         if (row->net == MTR_METRO_NET_3P4W) {
             enum mtr_metro_seq want =
                 row->s.ph[1].angle_deg < 0 ? MTR_METRO_SEQ_123 : MTR_METRO_SEQ_132;
@@ -230,11 +234,11 @@ test_rows(void **state)
             /* U12 of two phases 120 degrees apart: |U1 - U2| by the law of cosines */
             double u1 = row->s.ph[0].u1_V;
             double u2 = row->s.ph[1].u1_V;
-            expect_rel(row->name, "U12", fr.u_ll_V[0], sqrt(u1 * u1 + u2 * u2 + u1 * u2), 0.01);
+            EXPECT_REL(row->name, "U12", fr.u_ll_V[0], sqrt(u1 * u1 + u2 * u2 + u1 * u2), 0.01);
         }
         if (row->net == MTR_METRO_NET_SPLIT) {
-            expect_rel(row->name, "U12", fr.u_ll_V[0], 240, 0.01);
-            expect_rel(row->name, "In", fr.i_n_A, 6, 0.02); /* 10 A and -4 A in phase */
+            EXPECT_REL(row->name, "U12", fr.u_ll_V[0], 240, 0.01);
+            EXPECT_REL(row->name, "In", fr.i_n_A, 6, 0.02); /* 10 A and -4 A in phase */
         }
         free(x);
     }
@@ -260,9 +264,9 @@ test_frequency_range(void **state)
         (void)run(&cfg, x, n, &fr, &reg);
         char name[32];
         snprintf(name, sizeof(name), "%.1f Hz", fs[r]);
-        expect_abs(name, "f", fr.f_Hz, fs[r], 0.010);
-        expect_abs(name, "Q1", fr.ph[0].q1_var, 230 * 5 * sin(PI / 3), 0.002 * 1150);
-        expect_rel(name, "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
+        EXPECT_ABS(name, "f", fr.f_Hz, fs[r], 0.010);
+        EXPECT_ABS(name, "Q1", fr.ph[0].q1_var, 230 * 5 * sin(PI / 3), 0.002 * 1150);
+        EXPECT_REL(name, "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
                    energy_Wh(&s.ph[0], fs[r], (double)n / 8000), 0.002);
         free(x);
     }
@@ -288,16 +292,16 @@ test_harmonics(void **state)
     struct mtr_reg_set reg;
     (void)run(&cfg, x, n, &fr, &reg);
     const struct mtr_metro_phase *ph = &fr.ph[0];
-    expect_rel("H", "U5 group", ph->u_h_V[5], 11.5, 0.5);
-    expect_rel("H", "I5 group", ph->i_h_A[5], 4, 0.5);
-    expect_rel("H", "U1 group", ph->u_h_V[1], 230, 0.02);
-    expect_abs("H", "THDu %", ph->u_thd_pct, 5.0, 0.02);
-    expect_abs("H", "THDi %", ph->i_thd_pct, 40.0, 0.1);
+    EXPECT_REL("H", "U5 group", ph->u_h_V[5], 11.5, 0.5);
+    EXPECT_REL("H", "I5 group", ph->i_h_A[5], 4, 0.5);
+    EXPECT_REL("H", "U1 group", ph->u_h_V[1], 230, 0.02);
+    EXPECT_ABS("H", "THDu %", ph->u_thd_pct, 5.0, 0.02);
+    EXPECT_ABS("H", "THDi %", ph->i_thd_pct, 40.0, 0.1);
     /* P = U1 I1 + U5 I5 cos 90 = 2300; Q1 = 0; Budeanu Q = U5 I5 sin 90 = 46 var */
-    expect_rel("H", "P", ph->p_W, 2300, 0.02);
-    expect_abs("H", "Q1", ph->q1_var, 0, 0.5);
-    expect_abs("H", "Q Budeanu", ph->qb_var, 46, 0.5);
-    expect_rel("H", "Urms", ph->u_rms_V, sqrt(230 * 230 + 11.5 * 11.5), 0.01);
+    EXPECT_REL("H", "P", ph->p_W, 2300, 0.02);
+    EXPECT_ABS("H", "Q1", ph->q1_var, 0, 0.5);
+    EXPECT_ABS("H", "Q Budeanu", ph->qb_var, 46, 0.5);
+    EXPECT_REL("H", "Urms", ph->u_rms_V, sqrt(230 * 230 + 11.5 * 11.5), 0.01);
     free(x);
 }
 
@@ -315,10 +319,10 @@ test_dc_offset(void **state)
     struct mtr_metro_frame fr;
     struct mtr_reg_set reg;
     (void)run(&cfg, x, n, &fr, &reg);
-    expect_rel("DC", "Urms", fr.ph[0].u_rms_V, 230, 0.01);
-    expect_rel("DC", "Irms", fr.ph[0].i_rms_A, 5, 0.01);
-    expect_rel("DC", "P", fr.ph[0].p_W, 1150, 0.01);
-    expect_rel("DC", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
+    EXPECT_REL("DC", "Urms", fr.ph[0].u_rms_V, 230, 0.01);
+    EXPECT_REL("DC", "Irms", fr.ph[0].i_rms_A, 5, 0.01);
+    EXPECT_REL("DC", "P", fr.ph[0].p_W, 1150, 0.01);
+    EXPECT_REL("DC", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
                energy_Wh(&s.ph[0], 50, 2.0), 0.01);
     free(x);
 }
@@ -341,7 +345,7 @@ test_missing_phase(void **state)
     assert_int_equal(fr.missing_mask, 0x1);
     assert_int_equal(fr.seq_order, MTR_METRO_SEQ_UNKNOWN);
     assert_false(fr.flags & MTR_METRO_FLAG_F_INVALID);
-    expect_abs("missing L1", "f", fr.f_Hz, 50, 0.002);
+    EXPECT_ABS("missing L1", "f", fr.f_Hz, 50, 0.002);
     assert_true(frames >= 8);
     free(x);
 }
@@ -365,8 +369,8 @@ test_two_wattmeter(void **state)
     struct mtr_metro_frame fr;
     struct mtr_reg_set reg;
     (void)run(&cfg, x, n, &fr, &reg);
-    expect_rel("3P3W", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
-    expect_rel("3P3W", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
+    EXPECT_REL("3P3W", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
+    EXPECT_REL("3P3W", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
                3 * energy_Wh(&s.ph[0], 50, 1.0), 0.01);
     /* 4BL: one CT; the totals are three times phase 1 */
     cfg.net = MTR_METRO_NET_4BL;
@@ -375,8 +379,8 @@ test_two_wattmeter(void **state)
         x[k * 6 + 5] = 0.0f;
     }
     (void)run(&cfg, x, n, &fr, &reg);
-    expect_rel("4BL", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
-    expect_rel("4BL", "I3", fr.ph[2].i_rms_A, 10, 0.02);
+    EXPECT_REL("4BL", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
+    EXPECT_REL("4BL", "I3", fr.ph[2].i_rms_A, 10, 0.02);
     free(x);
 }
 
@@ -428,7 +432,7 @@ test_gap_and_args(void **state)
     }
     assert_int_equal(gaps, 1);
     /* energy of the samples fed: 1 s less 20 ms at 1150 W */
-    expect_rel("gap", "energy", e, 1150 * 0.98 / 3600, 0.05);
+    EXPECT_REL("gap", "energy", e, 1150 * 0.98 / 3600, 0.05);
     free(x);
 }
 

@@ -110,7 +110,7 @@ test_overflow_and_pulses(void **state)
     assert_int_equal(mtr_reg_apply_frame(&set, &f), MTR_ERANGE);
     assert_memory_equal(&set, &before, sizeof(set)); /* nothing changed */
 
-    f = frame1(NAN, 0, 0);
+    f = frame1((double)NAN, 0, 0);
     assert_int_equal(mtr_reg_apply_frame(&set, &f), MTR_EINVAL);
     assert_int_equal(mtr_reg_apply_frame(NULL, &f), MTR_EINVAL);
 
