@@ -506,7 +506,7 @@ usage(void)
 {
     fprintf(stderr,
             "usage: bench_metrology [--seconds S] [--repeat N (5..%u)] [--mat PATH]"
-            " [--comtrade PATH.cfg]\n",
+            " [--comtrade PATH.cfg] [--case 1|2|3]\n",
             MAX_REPEAT);
 }
 
@@ -517,6 +517,7 @@ main(int argc, char **argv)
     unsigned repeat = 7;
     const char *mat_path = DROUAZ_MAT;
     const char *cfg_path = PYCOMTRADE_CFG;
+    unsigned only_case = 0; /* 1-based; 0: all cases and the replays */
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--seconds") == 0 && a + 1 < argc) {
             dur_s = atof(argv[++a]);
@@ -526,6 +527,8 @@ main(int argc, char **argv)
             mat_path = argv[++a];
         } else if (strcmp(argv[a], "--comtrade") == 0 && a + 1 < argc) {
             cfg_path = argv[++a];
+        } else if (strcmp(argv[a], "--case") == 0 && a + 1 < argc) {
+            only_case = (unsigned)atoi(argv[++a]);
         } else {
             usage();
             return 0; /* a benchmark: never fail the caller */
@@ -553,14 +556,16 @@ main(int argc, char **argv)
     struct case_result res[NCASES];
     bool is_ok[NCASES];
     for (unsigned c = 0; c < NCASES; c++) {
-        is_ok[c] = run_case(&cases[c], dur_s, repeat, &res[c]) == 0;
+        is_ok[c] = (only_case == 0 || only_case == c + 1u) &&
+                   run_case(&cases[c], dur_s, repeat, &res[c]) == 0;
     }
 
     printf("\nsummary (best of %u; targets: full >= %.1e ch-samples/s and >= %.0f %% of kernel)\n",
            repeat, TARGET_FULL_CHS_PER_s, 100.0 * TARGET_FULL_OF_KERNEL);
     for (unsigned c = 0; c < NCASES; c++) {
         if (!is_ok[c]) {
-            printf("  %-18s failed\n", cases[c].name);
+            printf("  %-18s %s\n", cases[c].name,
+                   only_case == 0 || only_case == c + 1u ? "failed" : "not run");
             continue;
         }
         double full = res[c].ch_samples / res[c].full.best_s;
@@ -574,6 +579,9 @@ main(int argc, char **argv)
                kern, 100.0 * ratio, ratio >= TARGET_FULL_OF_KERNEL ? "PASS" : "BELOW TARGET");
     }
 
+    if (only_case != 0) {
+        return 0;
+    }
     printf("\nreplay through source + engine + registers (no NV, no Modbus)\n");
     struct mtrd_source_spec spec;
     memset(&spec, 0, sizeof(spec));

@@ -13,21 +13,90 @@
 #include "meterd/metrology.h"
 #include "metro_int.h"
 
+/** Butterflies done as one block in the wide stages: a fixed count the compiler maps
+ * onto SIMD registers (4 floats = one SSE / NEON register). */
+#define FFT_BLOCK 4u
+
+/* k with its lowest `bits` bits reversed. */
+static uint32_t
+bit_reverse(uint32_t k, uint32_t bits)
+{
+    uint32_t r = 0;
+    for (uint32_t b = 0; b < bits; b++) {
+        r = (r << 1) | ((k >> b) & 1u);
+    }
+    return r;
+}
+
 void
 mtr_metro_fft_init(struct mtr_metro *m)
 {
-    /* per-init work: double for exact twiddles */
+    /* Twiddle of butterfly group g is W^bitrev(g) (see fft()); per-init work, so
+     * double for exact twiddles. */
+    uint32_t bits = 0;
+    while ((1u << bits) < m->fft_len / 2u) {
+        bits++;
+    }
     for (uint32_t k = 0; k < m->fft_len / 2u; k++) {
-        double a = -2.0 * MTR_PI * (double)k / (double)m->fft_len;
+        double a = -2.0 * MTR_PI * (double)bit_reverse(k, bits) / (double)m->fft_len;
         m->tw_re[k] = (float)cos(a);
         m->tw_im[k] = (float)sin(a);
     }
 }
 
-/* In-place iterative radix-2 decimation-in-time FFT of len points. */
+/* Butterflies x[a] +/- w x[b] of one group: a in [0, half), b = a + half. */
+static void
+group_bfly(float *restrict ar,
+           float *restrict ai,
+           float *restrict br,
+           float *restrict bi,
+           uint32_t half,
+           float wr,
+           float wi)
+{
+    uint32_t k = 0;
+    for (; k + FFT_BLOCK <= half; k += FFT_BLOCK) {
+        float *restrict a_r = &ar[k];
+        float *restrict a_i = &ai[k];
+        float *restrict b_r = &br[k];
+        float *restrict b_i = &bi[k];
+        for (uint32_t j = 0; j < FFT_BLOCK; j++) {
+            float tr = b_r[j] * wr - b_i[j] * wi;
+            float ti = b_r[j] * wi + b_i[j] * wr;
+            b_r[j] = a_r[j] - tr;
+            b_i[j] = a_i[j] - ti;
+            a_r[j] += tr;
+            a_i[j] += ti;
+        }
+    }
+    for (; k < half; k++) {
+        float tr = br[k] * wr - bi[k] * wi;
+        float ti = br[k] * wi + bi[k] * wr;
+        br[k] = ar[k] - tr;
+        bi[k] = ai[k] - ti;
+        ar[k] += tr;
+        ai[k] += ti;
+    }
+}
+
+/*
+ * In-place iterative radix-2 FFT of len points, natural-order input.
+ * Cooley-Tukey with the twiddles in bit-reversed order: at every stage, group g
+ * (points [2 g half, 2 (g + 1) half)) uses the one twiddle W^bitrev(g), so each
+ * group is a run of contiguous butterflies with a constant twiddle, which
+ * vectorises; the output comes out bit-reversed and is permuted at the end.
+ */
 static void
 fft(float *re, float *im, uint32_t len, const float *tw_re, const float *tw_im)
 {
+    uint32_t groups = 1;
+    for (uint32_t half = len >> 1; half >= 1u; half >>= 1) {
+        for (uint32_t g = 0; g < groups; g++) {
+            uint32_t a = 2u * g * half;
+            group_bfly(&re[a], &im[a], &re[a + half], &im[a + half], half, tw_re[g], tw_im[g]);
+        }
+        groups <<= 1;
+    }
     for (uint32_t i = 1, j = 0; i < len; i++) {
         uint32_t bit = len >> 1;
         for (; j & bit; bit >>= 1) {
@@ -43,27 +112,9 @@ fft(float *re, float *im, uint32_t len, const float *tw_re, const float *tw_im)
             im[j] = t;
         }
     }
-    for (uint32_t size = 2; size <= len; size <<= 1) {
-        uint32_t half = size >> 1;
-        uint32_t step = len / size;
-        for (uint32_t i = 0; i < len; i += size) {
-            for (uint32_t k = 0; k < half; k++) {
-                float wr = tw_re[k * step];
-                float wi = tw_im[k * step];
-                uint32_t a = i + k;
-                uint32_t b = a + half;
-                float tr = re[b] * wr - im[b] * wi;
-                float ti = re[b] * wi + im[b] * wr;
-                re[b] = re[a] - tr;
-                im[b] = im[a] - ti;
-                re[a] += tr;
-                im[a] += ti;
-            }
-        }
-    }
 }
 
-static float
+static inline float
 cubic(const float *x, int32_t k, float mu)
 {
     float p0 = x[k - 1];

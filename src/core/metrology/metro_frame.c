@@ -31,8 +31,12 @@ dot(const float *a, const float *b, uint32_t n)
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
         float acc[LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
+            /* pointers, not a[k + j]: a uint32_t index may wrap, which stops the
+             * compiler from proving the lanes contiguous (it then gathers) */
+            const float *pa = &a[k];
+            const float *pb = &b[k];
             for (unsigned j = 0; j < LANES; j++) {
-                acc[j] += a[k + j] * b[k + j];
+                acc[j] += pa[j] * pb[j];
             }
         }
         for (; k < end; k++) {
@@ -54,8 +58,9 @@ sum(const float *a, uint32_t n)
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
         float acc[LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
+            const float *pa = &a[k];
             for (unsigned j = 0; j < LANES; j++) {
-                acc[j] += a[k + j];
+                acc[j] += pa[j];
             }
         }
         for (; k < end; k++) {
@@ -68,25 +73,62 @@ sum(const float *a, uint32_t n)
     return total;
 }
 
-/* Sum of (a[k] + sign*b[k])^2: line-to-line voltages (sign -1), two-phase neutral (+1). */
+/*
+ * Sum of (a[k] + sign*b[k])^2: line-to-line voltages (sign -1), two-phase neutral (+1).
+ * Float lanes flushed to double every SUM_BLOCK samples, like dot().
+ */
 static double
 sum_sq_pair(const float *a, const float *b, float sign, uint32_t n)
 {
     double total = 0.0;
-    for (uint32_t k = 0; k < n; k++) {
-        float d = a[k] + sign * b[k];
-        total += (double)(d * d);
+    uint32_t k = 0;
+    while (k < n) {
+        uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
+        float acc[LANES] = {0};
+        for (; k + LANES <= end; k += LANES) {
+            const float *pa = &a[k];
+            const float *pb = &b[k];
+            for (unsigned j = 0; j < LANES; j++) {
+                float d = pa[j] + sign * pb[j];
+                acc[j] += d * d;
+            }
+        }
+        for (; k < end; k++) {
+            float d = a[k] + sign * b[k];
+            acc[0] += d * d;
+        }
+        for (unsigned j = 0; j < LANES; j++) {
+            total += (double)acc[j];
+        }
     }
     return total;
 }
 
+/* Sum of (a[k] + b[k] + c[k])^2: the computed neutral current of 3P4W. */
 static double
 sum_sq_triple(const float *a, const float *b, const float *c, uint32_t n)
 {
     double total = 0.0;
-    for (uint32_t k = 0; k < n; k++) {
-        float d = a[k] + b[k] + c[k];
-        total += (double)(d * d);
+    uint32_t k = 0;
+    while (k < n) {
+        uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
+        float acc[LANES] = {0};
+        for (; k + LANES <= end; k += LANES) {
+            const float *pa = &a[k];
+            const float *pb = &b[k];
+            const float *pc = &c[k];
+            for (unsigned j = 0; j < LANES; j++) {
+                float d = pa[j] + pb[j] + pc[j];
+                acc[j] += d * d;
+            }
+        }
+        for (; k < end; k++) {
+            float d = a[k] + b[k] + c[k];
+            acc[0] += d * d;
+        }
+        for (unsigned j = 0; j < LANES; j++) {
+            total += (double)acc[j];
+        }
     }
     return total;
 }

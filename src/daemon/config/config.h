@@ -92,6 +92,12 @@ bool mtrd_config_is_flag(const char *name);
 /** Cross-field checks (raw needs fs, window syntax...). */
 enum mtr_err mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap);
 
+/**
+ * Copy the options marked reloadable (console output, NV sync interval) from src to dst,
+ * for SIGHUP. Returns the number of options whose value changed.
+ */
+unsigned mtrd_config_copy_reloadable(struct mtrd_config *dst, const struct mtrd_config *src);
+
 /** Print the options with defaults, ranges and units (for --help). */
 void mtrd_config_print_help(FILE *out);
 

@@ -33,7 +33,10 @@
 #define TABLE_PERIOD_s 1.0
 
 struct meter {
-    const struct mtrd_config *cfg;
+    const struct mtrd_config *cfg; /* points at cfg_live */
+    struct mtrd_config cfg_live;   /* SIGHUP updates its reloadable options */
+    const char *config_path;
+    volatile sig_atomic_t *reload;
     struct mtrd_source *src;
     struct mtr_metro metro; /* large: the struct meter is heap-allocated */
     struct mtr_reg_set regs;
@@ -391,6 +394,33 @@ clip_window(const struct meter *mt, size_t got, size_t *n_use)
     return skip;
 }
 
+/* SIGHUP: re-read the configuration file and apply the options that may change live. */
+static void
+reload_config(struct meter *mt)
+{
+    *mt->reload = 0;
+    if (mt->config_path == NULL) {
+        mtrd_log(MTRD_LOG_INFO, "reload: no configuration file (-c); nothing to reload");
+        return;
+    }
+    struct mtrd_config *fresh = malloc(sizeof(*fresh));
+    if (fresh == NULL) {
+        mtrd_log(MTRD_LOG_ERROR, "reload: out of memory; configuration unchanged");
+        return;
+    }
+    char err[512] = "";
+    mtrd_config_defaults(fresh);
+    if (mtrd_config_load_file(fresh, mt->config_path, err, sizeof(err)) != MTR_OK) {
+        mtrd_log(MTRD_LOG_ERROR, "reload: %s; configuration unchanged", err);
+    } else {
+        unsigned n = mtrd_config_copy_reloadable(&mt->cfg_live, fresh);
+        mt->store.file.is_sync_each_commit = mt->cfg_live.nv_sync_ms == 0;
+        mtrd_log(MTRD_LOG_INFO, "reload: %s: %u option(s) changed (others need a restart)",
+                 mt->config_path, n);
+    }
+    free(fresh);
+}
+
 static int
 run_samples(struct meter *mt, volatile sig_atomic_t *stop)
 {
@@ -410,6 +440,9 @@ run_samples(struct meter *mt, volatile sig_atomic_t *stop)
         total = mt->window_last + 1u;
     }
     while (*stop == 0) {
+        if (*mt->reload != 0) {
+            reload_config(mt);
+        }
         size_t got = 0;
         enum mtr_err e = mtrd_source_read(mt->src, x, chunk, &got);
         if (e == MTR_EOF) {
@@ -519,14 +552,16 @@ mtrd_meter_run(const struct mtrd_config *cfg,
                volatile sig_atomic_t *reload,
                const char *config_path)
 {
-    (void)reload;
-    (void)config_path;
     struct meter *mt = calloc(1, sizeof(*mt));
     if (mt == NULL) {
         mtrd_log(MTRD_LOG_ERROR, "out of memory");
         return MTRD_EXIT_RUNTIME;
     }
-    mt->cfg = cfg;
+    mt->cfg_live = *cfg;
+    mt->cfg = &mt->cfg_live;
+    cfg = mt->cfg;
+    mt->config_path = config_path;
+    mt->reload = reload;
     mt->is_tty = isatty(STDOUT_FILENO) != 0;
     if (cfg->window[0] != '\0') {
         unsigned long long a = 0;
