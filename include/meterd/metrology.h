@@ -216,6 +216,11 @@ struct mtr_metro {
     float hist[2 * MTR_CFG_MAX_PHASES][MTR_CFG_MAX_DELAY_SAMPLES];
     float fft_re[MTR_CFG_FFT_LEN];
     float fft_im[MTR_CFG_FFT_LEN];
+    /* resampling of the current frame, shared by the phases: sample index and the four
+     * Catmull-Rom weights of each FFT point */
+    int32_t rs_k[MTR_CFG_FFT_LEN];
+    float rs_w[4][MTR_CFG_FFT_LEN];
+    uint16_t rev[MTR_CFG_FFT_LEN]; /* bit reversal: the FFT leaves bin k at rev[k] */
     float tw_re[MTR_CFG_FFT_LEN / 2];
     float tw_im[MTR_CFG_FFT_LEN / 2];
 };

@@ -147,6 +147,65 @@ store_sample(struct mtr_metro *m, const float *xs)
     m->sample_index++;
 }
 
+/*
+ * The fast path of the sample loop: filter, arm and store samples while nothing
+ * happens, with the filter state in locals (the stores into the frame buffers could
+ * otherwise alias it). Stops before a sample that completes a positive crossing or
+ * that meets the time-out, leaving that sample to the exact path (zc_step), which
+ * then computes the same filter output. Returns the samples consumed.
+ */
+static size_t
+scan(struct mtr_metro *m, const float *x, size_t count)
+{
+    const unsigned chans = m->chan_count;
+    const unsigned ref = m->ref_phase;
+    const float dc = m->dc[ref];
+    const float b0 = m->lp_b0;
+    const float a1 = m->lp_a1;
+    const float a2 = m->lp_a2;
+    const float arm = m->zc_arm_level;
+    const uint32_t limit = m->frame_seq == 0 ? m->n_first_timeout : m->n_timeout;
+    const bool is_start = m->sample_index == 0;
+    float x1 = m->lp_x1;
+    float x2 = m->lp_x2;
+    float y1 = m->lp_y1;
+    float y2 = m->lp_y2;
+    bool is_armed = m->zc_armed;
+    uint32_t n = m->n;
+    float *dst[2 * MTR_CFG_MAX_PHASES];
+    for (unsigned c = 0; c < chans; c++) {
+        dst[c] = mtr_metro_x(m, c);
+    }
+    size_t s = 0;
+    for (; s < count && n < limit; s++) {
+        const float *xs = &x[s * chans];
+        float v = xs[ref] - dc;
+        float y = b0 * (v + 2.0f * x1 + x2) - a1 * y1 - a2 * y2;
+        if (is_armed && y1 < 0.0f && y >= 0.0f && !(is_start && s == 0)) {
+            break; /* a crossing: the exact path takes this sample */
+        }
+        x2 = x1;
+        x1 = v;
+        y2 = y1;
+        y1 = y;
+        if (y < -arm) {
+            is_armed = true;
+        }
+        for (unsigned c = 0; c < chans; c++) {
+            dst[c][n] = xs[c];
+        }
+        n++;
+    }
+    m->lp_x1 = x1;
+    m->lp_x2 = x2;
+    m->lp_y1 = y1;
+    m->lp_y2 = y2;
+    m->zc_armed = is_armed;
+    m->n = n;
+    m->sample_index += s;
+    return s;
+}
+
 enum mtr_err
 mtr_metro_feed(struct mtr_metro *m,
                const float *x,
@@ -158,6 +217,10 @@ mtr_metro_feed(struct mtr_metro *m,
         return MTR_EINVAL;
     }
     for (size_t s = 0; s < sample_count; s++) {
+        s += scan(m, &x[s * m->chan_count], sample_count - s);
+        if (s == sample_count) {
+            break;
+        }
         const float *xs = &x[s * m->chan_count];
         double pos = 0.0;
         bool is_close = false;

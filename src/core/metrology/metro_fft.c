@@ -42,6 +42,9 @@ mtr_metro_fft_init(struct mtr_metro *m)
         m->tw_re[k] = (float)cos(a);
         m->tw_im[k] = (float)sin(a);
     }
+    for (uint32_t k = 0; k < m->fft_len; k++) {
+        m->rev[k] = (uint16_t)bit_reverse(k, bits + 1u);
+    }
 }
 
 /* Butterflies x[a] +/- w x[b] of one group: a in [0, half), b = a + half. */
@@ -90,58 +93,73 @@ static void
 fft(float *re, float *im, uint32_t len, const float *tw_re, const float *tw_im)
 {
     uint32_t groups = 1;
-    for (uint32_t half = len >> 1; half >= 1u; half >>= 1) {
+    for (uint32_t half = len >> 1; half >= FFT_BLOCK; half >>= 1) {
         for (uint32_t g = 0; g < groups; g++) {
             uint32_t a = 2u * g * half;
             group_bfly(&re[a], &im[a], &re[a + half], &im[a + half], half, tw_re[g], tw_im[g]);
         }
         groups <<= 1;
     }
-    for (uint32_t i = 1, j = 0; i < len; i++) {
-        uint32_t bit = len >> 1;
-        for (; j & bit; bit >>= 1) {
-            j ^= bit;
+    /* the last stages have groups of 2 and 1 butterflies: inline, no call per group */
+    for (uint32_t half = FFT_BLOCK >> 1; half >= 1u; half >>= 1) {
+        for (uint32_t g = 0; g < groups; g++) {
+            const float wr = tw_re[g];
+            const float wi = tw_im[g];
+            float *ar = &re[2u * g * half];
+            float *ai = &im[2u * g * half];
+            for (uint32_t k = 0; k < half; k++) {
+                float tr = ar[k + half] * wr - ai[k + half] * wi;
+                float ti = ar[k + half] * wi + ai[k + half] * wr;
+                ar[k + half] = ar[k] - tr;
+                ai[k + half] = ai[k] - ti;
+                ar[k] += tr;
+                ai[k] += ti;
+            }
         }
-        j ^= bit;
-        if (i < j) {
-            float t = re[i];
-            re[i] = re[j];
-            re[j] = t;
-            t = im[i];
-            im[i] = im[j];
-            im[j] = t;
-        }
+        groups <<= 1;
     }
+    /* the output stays in bit-reversed order: the analysis reads bins through m->rev */
 }
 
-static inline float
-cubic(const float *x, int32_t k, float mu)
+void
+mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles)
 {
-    float p0 = x[k - 1];
-    float p1 = x[k];
-    float p2 = x[k + 1];
-    float p3 = x[k + 2];
-    return p1 +
-           0.5f * mu *
-               (p2 - p0 +
-                mu * (2.0f * p0 - 5.0f * p1 + 4.0f * p2 - p3 + mu * (3.0f * (p1 - p2) + p3 - p0)));
-}
-
-/* Resample [s0, s0 + len_cycles) of u and i into re/im. */
-static void
-resample(struct mtr_metro *m, unsigned cu, unsigned ci, double len_cycles)
-{
-    const float *u = mtr_metro_x(m, cu);
-    const float *i = mtr_metro_x(m, ci);
+    /* per-frame work: positions in double, weights in float */
     double s0 = (double)m->n - 2.0 - len_cycles;
     double step = len_cycles / (double)m->fft_len;
     for (uint32_t j = 0; j < m->fft_len; j++) {
         double t = s0 + step * (double)j;
         double fl = floor(t);
-        int32_t k = (int32_t)fl;
         float mu = (float)(t - fl);
-        m->fft_re[j] = cubic(u, k, mu);
-        m->fft_im[j] = cubic(i, k, mu);
+        float mu2 = mu * mu;
+        float mu3 = mu2 * mu;
+        m->rs_k[j] = (int32_t)fl;
+        /* Catmull-Rom: p1 + mu/2 (p2 - p0 + mu (2p0 - 5p1 + 4p2 - p3 + mu (3(p1 - p2) + p3 - p0)))
+         */
+        m->rs_w[0][j] = 0.5f * (-mu3 + 2.0f * mu2 - mu);
+        m->rs_w[1][j] = 0.5f * (3.0f * mu3 - 5.0f * mu2 + 2.0f);
+        m->rs_w[2][j] = 0.5f * (-3.0f * mu3 + 4.0f * mu2 + mu);
+        m->rs_w[3][j] = 0.5f * (mu3 - mu2);
+    }
+}
+
+/* Resample u and i into re/im with the frame's plan. */
+static void
+resample(struct mtr_metro *m, unsigned cu, unsigned ci)
+{
+    const float *restrict u = mtr_metro_x(m, cu);
+    const float *restrict i = mtr_metro_x(m, ci);
+    const int32_t *restrict kk = m->rs_k;
+    const float *restrict w0 = m->rs_w[0];
+    const float *restrict w1 = m->rs_w[1];
+    const float *restrict w2 = m->rs_w[2];
+    const float *restrict w3 = m->rs_w[3];
+    float *restrict re = m->fft_re;
+    float *restrict im = m->fft_im;
+    for (uint32_t j = 0; j < m->fft_len; j++) {
+        int32_t k = kk[j];
+        re[j] = w0[j] * u[k - 1] + w1[j] * u[k] + w2[j] * u[k + 1] + w3[j] * u[k + 2];
+        im[j] = w0[j] * i[k - 1] + w1[j] * i[k] + w2[j] * i[k + 1] + w3[j] * i[k + 2];
     }
 }
 
@@ -149,9 +167,10 @@ resample(struct mtr_metro *m, unsigned cu, unsigned ci, double len_cycles)
 static void
 split_bin(const struct mtr_metro *m, uint32_t k, double *ur, double *ui, double *ir, double *ii)
 {
-    uint32_t kc = k == 0 ? 0 : m->fft_len - k;
-    double zr = (double)m->fft_re[k];
-    double zi = (double)m->fft_im[k];
+    uint32_t kc = m->rev[k == 0 ? 0 : m->fft_len - k];
+    uint32_t kr = m->rev[k];
+    double zr = (double)m->fft_re[kr];
+    double zi = (double)m->fft_im[kr];
     double cr = (double)m->fft_re[kc];
     double ci = (double)m->fft_im[kc];
     *ur = 0.5 * (zr + cr);
@@ -169,7 +188,7 @@ mtr_metro_spectrum(struct mtr_metro *m,
                    double tau_i_s,
                    struct mtr_metro_spec *out)
 {
-    resample(m, cu, ci, len_cycles);
+    resample(m, cu, ci);
     fft(m->fft_re, m->fft_im, m->fft_len, m->tw_re, m->tw_im);
 
     const uint32_t nc = n_cycles;

@@ -475,6 +475,9 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
         frame->ph[p].is_present = frame->ph[p].u_rms_V >= MTR_METRO_MISSING_FRAC * m->cfg.u_nom_V;
     }
     measure_lines(m, frame);
+    if (n_cycles > 0u) {
+        mtr_metro_resample_plan(m, len_cycles);
+    }
     for (unsigned p = 0; p < m->phase_count; p++) {
         if (p < measured) {
             measure_phase(m, p, len_cycles, n_cycles, f_Hz, &sp[p], frame);

@@ -41,11 +41,17 @@ struct mtr_metro_spec {
 void mtr_metro_fft_init(struct mtr_metro *m);
 
 /**
- * Resample the frame's last n_cycles whole cycles of U (channel cu) and I (channel
- * ci) to m->fft_len points, transform, and compute harmonic groups, fundamental
- * phasors and Budeanu Q. len_cycles is the duration of those cycles in samples;
- * the window ends 2 samples before the frame end so cubic interpolation stays
- * inside the data. Harmonic h is bin n_cycles*h. tau_i_s is the delay applied to I.
+ * Prepare the resampling of the frame's last len_cycles samples (ending 2 samples
+ * before the frame end) to m->fft_len points; once per frame, for every phase.
+ */
+void mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles);
+
+/**
+ * Resample (per mtr_metro_resample_plan()) the frame's last n_cycles whole cycles of
+ * U (channel cu) and I (channel ci) to m->fft_len points, transform, and compute harmonic groups,
+ * fundamental phasors and Budeanu Q. len_cycles is the duration of those cycles in samples; the
+ * window ends 2 samples before the frame end so cubic interpolation stays inside the data. Harmonic
+ * h is bin n_cycles*h. tau_i_s is the delay applied to I.
  */
 void mtr_metro_spectrum(struct mtr_metro *m,
                         unsigned cu,
