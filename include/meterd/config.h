@@ -13,12 +13,12 @@
 /**
  * Samples per channel one measurement frame may hold. A frame is 10 cycles at
  * 50 Hz or 12 at 60 Hz (IEC 61000-4-30 5.2); the first frame also holds the part
- * before the first crossing. At the lowest tracked frequency (42.5 Hz, 11 cycles
- * = 259 ms) and 32 kS/s that is 8285 samples. mtr_metro_init() rejects a rate
- * whose frames would not fit.
+ * before the first crossing, after one cycle of filter settling. At the lowest
+ * tracked frequency (42.5 Hz, 12 cycles = 282 ms) and 32 kS/s that is 9038 samples.
+ * mtr_metro_init() rejects a rate whose frames would not fit.
  */
 #ifndef MTR_CFG_MAX_FRAME_SAMPLES
-#define MTR_CFG_MAX_FRAME_SAMPLES 8704
+#define MTR_CFG_MAX_FRAME_SAMPLES 9216
 #endif
 
 /** Highest harmonic order analysed (IEC 61000-4-7: up to the 50th). */

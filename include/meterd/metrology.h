@@ -186,6 +186,7 @@ struct mtr_metro {
     uint32_t n_nom;           /* nominal frame length, samples */
     uint32_t n_timeout;       /* frame closed without sync at this length */
     uint32_t n_first_timeout; /* the same for the first frame (one cycle longer) */
+    uint32_t n_settle;        /* samples after start before crossings count */
     uint32_t fft_len;         /* points of the resampled frame, power of two */
     uint64_t sample_index;    /* samples consumed since init */
     uint64_t frame_seq;

@@ -94,8 +94,8 @@ zc_step(struct mtr_metro *m, float v, double *pos)
         m->zc_armed = true;
         return false;
     }
-    if (!m->zc_armed || y_prev >= 0.0f || y < 0.0f || m->sample_index == 0) {
-        return false;
+    if (!m->zc_armed || y_prev >= 0.0f || y < 0.0f || m->sample_index < m->n_settle) {
+        return false; /* (the low-pass settles during the first cycle after start) */
     }
     m->zc_armed = false;
     double frac = (double)y_prev / ((double)y_prev - (double)y);
@@ -165,7 +165,8 @@ scan(struct mtr_metro *m, const float *x, size_t count)
     const float a2 = m->lp_a2;
     const float arm = m->zc_arm_level;
     const uint32_t limit = m->frame_seq == 0 ? m->n_first_timeout : m->n_timeout;
-    const bool is_start = m->sample_index == 0;
+    const uint64_t settle = m->n_settle;
+    const uint64_t first = m->sample_index;
     float x1 = m->lp_x1;
     float x2 = m->lp_x2;
     float y1 = m->lp_y1;
@@ -181,7 +182,7 @@ scan(struct mtr_metro *m, const float *x, size_t count)
         const float *xs = &x[s * chans];
         float v = xs[ref] - dc;
         float y = b0 * (v + 2.0f * x1 + x2) - a1 * y1 - a2 * y2;
-        if (is_armed && y1 < 0.0f && y >= 0.0f && !(is_start && s == 0)) {
+        if (is_armed && y1 < 0.0f && y >= 0.0f && first + s >= settle) {
             break; /* a crossing: the exact path takes this sample */
         }
         x2 = x1;

@@ -132,8 +132,9 @@ mtr_metro_init(struct mtr_metro *m, const struct mtr_metro_config *cfg)
     double f_min = cfg->f_nom_Hz == 50 ? MTR_METRO_F_MIN_50_Hz : MTR_METRO_F_MIN_60_Hz;
     uint8_t n_cycles = cfg->f_nom_Hz == 50 ? 10 : 12;
     double n_timeout = ceil(cfg->fs_Hz * n_cycles / f_min) + 2.0;
-    /* the first frame also holds the part before the first crossing: one more cycle */
-    double n_first_timeout = ceil(cfg->fs_Hz * (n_cycles + 1) / f_min) + 2.0;
+    /* the first frame also holds the filter's settling cycle and the part before the
+     * first crossing: two more cycles */
+    double n_first_timeout = ceil(cfg->fs_Hz * (n_cycles + 2) / f_min) + 2.0;
     if (n_first_timeout > (double)MTR_CFG_MAX_FRAME_SAMPLES) {
         return MTR_EINVAL;
     }
@@ -152,6 +153,8 @@ mtr_metro_init(struct mtr_metro *m, const struct mtr_metro_config *cfg)
     m->n_nom = (uint32_t)lround(cfg->fs_Hz * n_cycles / cfg->f_nom_Hz);
     m->n_timeout = (uint32_t)n_timeout;
     m->n_first_timeout = (uint32_t)n_first_timeout;
+    /* crossings count from one nominal cycle after start: the low-pass has settled */
+    m->n_settle = (uint32_t)lround(cfg->fs_Hz / cfg->f_nom_Hz);
     m->zc_start = -1.0;
     m->zc_last = -1.0;
     m->f10_first = -1.0;

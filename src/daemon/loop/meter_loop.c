@@ -503,6 +503,14 @@ open_all(struct meter *mt)
         return MTRD_EXIT_INPUT;
     }
     mtrd_log(MTRD_LOG_INFO, "input: %s", mt->src->info.desc);
+    double fs = mt->src->info.fs_Hz;
+    if (!(fs >= 1000.0 && fs <= 65536.0)) {
+        mtrd_log(MTRD_LOG_ERROR,
+                 "%s: sample rate %.6g Hz is outside the meter's 1000..65536 Hz (corrupt time "
+                 "base, or give the rate with --fs)",
+                 mt->cfg->input[0] ? mt->cfg->input : "input", fs);
+        return MTRD_EXIT_INPUT;
+    }
     struct mtr_metro_config mc;
     metro_config(mt, &mc);
     if (mtr_metro_init(&mt->metro, &mc) != MTR_OK) {

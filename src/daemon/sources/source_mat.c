@@ -296,6 +296,13 @@ rate_from_time(mat_t *mat,
             seterr(err, err_cap, "%s: variable '%s': sample %zu (0-based) is not finite", file, var,
                    k);
             rc = MTR_EPROTO;
+        } else if (k > 0 && !(elem_at(t, k) > elem_at(t, k - 1))) {
+            /* a time base that does not increase is corrupt data (e.g. a damaged zlib block) */
+            seterr(err, err_cap,
+                   "%s: variable '%s': time does not increase at sample %zu (0-based): %.9g after "
+                   "%.9g",
+                   file, var, k, elem_at(t, k), elem_at(t, k - 1));
+            rc = MTR_EPROTO;
         }
     }
     if (rc == MTR_OK && n != n_want) {
