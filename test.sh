@@ -19,6 +19,10 @@ echo "== gcc build, warnings as errors"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 
+echo "== cppcheck (portable core)"
+cppcheck --quiet --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
+    -Iinclude src/core
+
 echo "== Cortex-M4 core build, no allocation, core includes"
 tools/check_core_includes.sh
 tools/build_arm_core.sh build-arm

@@ -154,6 +154,9 @@ static bool
 cat_scale_round(double v, int8_t scaler, int64_t *out)
 {
     double x = v;
+    if (scaler < -18 || scaler > 18) {
+        return false; /* beyond the table of powers of ten (and of int64) */
+    }
     if (scaler < 0) {
         x = v * (double)cat_pow10_i[-scaler];
     } else if (scaler > 0) {

@@ -469,6 +469,7 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     save_history(m);
     unsigned measured = is_balanced(m->cfg.net) ? 1u : m->phase_count;
     struct mtr_metro_spec sp[MTR_CFG_MAX_PHASES];
+    memset(sp, 0, sizeof(sp)); /* (init guarantees phase_count >= 1; keeps analysers sure) */
     for (unsigned p = 0; p < m->phase_count; p++) {
         float *u = mtr_metro_x(m, p);
         frame->ph[p].u_rms_V = (float)sqrt(dot(u, u, n) / (double)n);
