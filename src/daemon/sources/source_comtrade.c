@@ -799,9 +799,14 @@ mtrd_comtrade_parse_cfg(const char *text,
     r.name = name != NULL ? name : "cfg";
     r.err = err;
     r.err_cap = err_cap;
-    /* a UTF-8 byte order mark is not part of the station name */
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
-        r.pos = 3;
+    /* a UTF-8 byte order mark is not part of the station name, even after leading blanks
+     * (found by fuzzing: kept in the name, it became a real BOM once written back) */
+    size_t lead = 0;
+    while (lead < len && (text[lead] == ' ' || text[lead] == '\t')) {
+        lead++;
+    }
+    if (len - lead >= 3 && memcmp(text + lead, "\xEF\xBB\xBF", 3) == 0) {
+        r.pos = lead + 3;
     }
     rc = parse_cfg_body(&r, cfg);
     if (rc != MTR_OK) {
