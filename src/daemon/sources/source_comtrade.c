@@ -799,14 +799,17 @@ mtrd_comtrade_parse_cfg(const char *text,
     r.name = name != NULL ? name : "cfg";
     r.err = err;
     r.err_cap = err_cap;
-    /* a UTF-8 byte order mark is not part of the station name, even after leading blanks
-     * (found by fuzzing: kept in the name, it became a real BOM once written back) */
-    size_t lead = 0;
-    while (lead < len && (text[lead] == ' ' || text[lead] == '\t')) {
-        lead++;
-    }
-    if (len - lead >= 3 && memcmp(text + lead, "\xEF\xBB\xBF", 3) == 0) {
-        r.pos = lead + 3;
+    /* Byte order marks and blanks before the station name are not part of it: skip any
+     * run of them (found by fuzzing: a BOM kept in the name became a real BOM once the
+     * cfg was written back, so parse -> write -> parse differed). */
+    for (;;) {
+        if (r.pos < len && (text[r.pos] == ' ' || text[r.pos] == '\t')) {
+            r.pos++;
+        } else if (len - r.pos >= 3 && memcmp(text + r.pos, "\xEF\xBB\xBF", 3) == 0) {
+            r.pos += 3;
+        } else {
+            break;
+        }
     }
     rc = parse_cfg_body(&r, cfg);
     if (rc != MTR_OK) {
