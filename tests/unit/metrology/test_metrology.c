@@ -374,6 +374,17 @@ test_two_wattmeter(void **state)
     EXPECT_REL("3P3W", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
     EXPECT_REL("3P3W", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
                3 * energy_Wh(&s.ph[0], 50, 1.0), 0.01);
+    /* 3BL (three wires, balanced, one CT on I1) and 4BL: the totals are three times phase 1,
+     * whatever the unwired I2/I3 inputs carry */
+    cfg.net = MTR_METRO_NET_3BL;
+    for (size_t k = 0; k < n; k++) {
+        x[k * 6 + 5] = 777.0f;
+    }
+    (void)run(&cfg, x, n, &fr, &reg);
+    EXPECT_REL("3BL", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
+    EXPECT_REL("3BL", "I2", fr.ph[1].i_rms_A, 10, 0.02);
+    EXPECT_REL("3BL", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
+               3 * energy_Wh(&s.ph[0], 50, 1.0), 0.01);
     /* 4BL: one CT; the totals are three times phase 1 */
     cfg.net = MTR_METRO_NET_4BL;
     for (size_t k = 0; k < n; k++) {
@@ -383,6 +394,30 @@ test_two_wattmeter(void **state)
     (void)run(&cfg, x, n, &fr, &reg);
     EXPECT_REL("4BL", "P total", fr.total.p_W, 3 * 2300 * cos(25 * PI / 180), 0.02);
     EXPECT_REL("4BL", "I3", fr.ph[2].i_rms_A, 10, 0.02);
+    free(x);
+}
+
+/* 2BL: two phases 180 degrees apart, one CT on I1; L2 takes L1's current quantities. */
+static void
+test_two_phase_balanced(void **state)
+{
+    (void)state;
+    struct sig s = {
+        50, 8000, 1.0, 2, {PH(230, 8, 30, 0), PH(230, 0, 0, 180)}
+    };
+    size_t n = 0;
+    float *x = gen(&s, &n);
+    struct mtr_metro_config cfg;
+    mtr_metro_config_default(&cfg);
+    cfg.net = MTR_METRO_NET_2BL;
+    struct mtr_metro_frame fr;
+    struct mtr_reg_set reg;
+    (void)run(&cfg, x, n, &fr, &reg);
+    EXPECT_REL("2BL", "P total", fr.total.p_W, 2 * 230 * 8 * cos(30 * PI / 180), 0.02);
+    EXPECT_REL("2BL", "I2", fr.ph[1].i_rms_A, 8, 0.02);
+    EXPECT_REL("2BL", "U12", fr.u_ll_V[0], 460, 0.02);
+    EXPECT_REL("2BL", "energy", (double)reg.e_u[MTR_REG_TOTAL][MTR_REG_A_IMP] / 1e6,
+               2 * energy_Wh(&s.ph[0], 50, 1.0), 0.01);
     free(x);
 }
 
@@ -442,9 +477,13 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rows),          cmocka_unit_test(test_frequency_range),
-        cmocka_unit_test(test_harmonics),     cmocka_unit_test(test_dc_offset),
-        cmocka_unit_test(test_missing_phase), cmocka_unit_test(test_two_wattmeter),
+        cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_frequency_range),
+        cmocka_unit_test(test_harmonics),
+        cmocka_unit_test(test_dc_offset),
+        cmocka_unit_test(test_missing_phase),
+        cmocka_unit_test(test_two_wattmeter),
+        cmocka_unit_test(test_two_phase_balanced),
         cmocka_unit_test(test_gap_and_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
