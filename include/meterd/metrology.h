@@ -221,7 +221,9 @@ struct mtr_metro {
      * Catmull-Rom weights of each FFT point */
     int32_t rs_k[MTR_CFG_FFT_LEN];
     float rs_w[4][MTR_CFG_FFT_LEN];
-    uint16_t rev[MTR_CFG_FFT_LEN]; /* bit reversal: the FFT leaves bin k at rev[k] */
+    uint16_t rev[MTR_CFG_FFT_LEN];       /* bit reversal: the FFT leaves bin k at rev[k] */
+    float pw_u[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|U_k|^2 of the current phase's bins */
+    float pw_i[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|I_k|^2 */
     float tw_re[MTR_CFG_FFT_LEN / 2];
     float tw_im[MTR_CFG_FFT_LEN / 2];
 };

@@ -129,7 +129,9 @@ mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles)
     double step = len_cycles / (double)m->fft_len;
     for (uint32_t j = 0; j < m->fft_len; j++) {
         double t = s0 + step * (double)j;
-        double fl = floor(t);
+        /* t >= -(history) > -MTR_CFG_MAX_DELAY_SAMPLES: truncation of t + bias is floor(t) */
+        double fl = (double)((int32_t)(t + (double)MTR_CFG_MAX_DELAY_SAMPLES) -
+                             (int32_t)MTR_CFG_MAX_DELAY_SAMPLES);
         float mu = (float)(t - fl);
         float mu2 = mu * mu;
         float mu3 = mu2 * mu;
@@ -193,9 +195,19 @@ mtr_metro_spectrum(struct mtr_metro *m,
 
     const uint32_t nc = n_cycles;
     const uint32_t hw = nc / 2u; /* group half width in bins: 5 (50 Hz) or 6 (60 Hz) */
+    const uint32_t k_max = nc * m->h_max + hw;
     const double len = (double)m->fft_len;
     const double scale2 = 2.0 / (len * len); /* |X_k|^2 -> RMS^2 of a real component */
     const double w_bin = 2.0 * MTR_PI * m->cfg.fs_Hz / len_cycles; /* rad/s per bin */
+    /* 4 |U_k|^2 and 4 |I_k|^2 of every bin the groups use, in float (13 terms a group) */
+    for (uint32_t k = 1; k <= k_max; k++) {
+        float zr = m->fft_re[m->rev[k]];
+        float zi = m->fft_im[m->rev[k]];
+        float wr = m->fft_re[m->rev[m->fft_len - k]]; /* bin L - k, conjugated below */
+        float wi = m->fft_im[m->rev[m->fft_len - k]];
+        m->pw_u[k] = (zr + wr) * (zr + wr) + (zi - wi) * (zi - wi);
+        m->pw_i[k] = (zi + wi) * (zi + wi) + (zr - wr) * (zr - wr);
+    }
     double ur;
     double ui;
     double ir;
@@ -204,23 +216,28 @@ mtr_metro_spectrum(struct mtr_metro *m,
     out->u_h[0] = (float)fabs(ur / len);
     out->i_h[0] = (float)fabs(ir / len);
     out->qb = 0.0;
+    /* the current's delay: bin kc*h turns by exp(-j w kc tau) = rot^h */
+    const double rot_c = cos(-w_bin * (double)nc * tau_i_s);
+    const double rot_s = sin(-w_bin * (double)nc * tau_i_s);
+    double c = 1.0;
+    double s = 0.0;
     for (uint32_t h = 1; h <= m->h_max; h++) {
         uint32_t kc = nc * h;
-        double gu = 0.0;
-        double gi = 0.0;
-        for (uint32_t k = kc - hw; k <= kc + hw; k++) {
-            split_bin(m, k, &ur, &ui, &ir, &ii);
-            double wgt = hw > 0u && (k == kc - hw || k == kc + hw) ? 0.5 : 1.0;
-            gu += wgt * (ur * ur + ui * ui);
-            gi += wgt * (ir * ir + ii * ii);
+        float gu = 0.0f;
+        float gi = 0.0f;
+        for (uint32_t k = kc - hw + 1u; k < kc + hw; k++) {
+            gu += m->pw_u[k];
+            gi += m->pw_i[k];
         }
-        out->u_h[h] = (float)sqrt(gu * scale2);
-        out->i_h[h] = (float)sqrt(gi * scale2);
-        /* the harmonic bin's phasors; delay I by tau: multiply by exp(-j w tau) */
+        float edge = hw > 0u ? 0.5f : 1.0f; /* IEC 61000-4-7 half weights at the group edges */
+        gu += edge * (m->pw_u[kc - hw] + (hw > 0u ? m->pw_u[kc + hw] : 0.0f));
+        gi += edge * (m->pw_i[kc - hw] + (hw > 0u ? m->pw_i[kc + hw] : 0.0f));
+        out->u_h[h] = (float)sqrt(0.25 * (double)gu * scale2);
+        out->i_h[h] = (float)sqrt(0.25 * (double)gi * scale2);
+        double c_next = c * rot_c - s * rot_s;
+        s = c * rot_s + s * rot_c;
+        c = c_next;
         split_bin(m, kc, &ur, &ui, &ir, &ii);
-        double ph = -w_bin * (double)kc * tau_i_s;
-        double c = cos(ph);
-        double s = sin(ph);
         double dr = ir * c - ii * s;
         double di = ir * s + ii * c;
         out->qb += (ui * dr - ur * di) * scale2;
