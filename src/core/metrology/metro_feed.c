@@ -154,10 +154,9 @@ store_sample(struct mtr_metro *m, const float *xs)
  * that meets the time-out, leaving that sample to the exact path (zc_step), which
  * then computes the same filter output. Returns the samples consumed.
  */
-static size_t
-scan(struct mtr_metro *m, const float *x, size_t count)
+static inline size_t
+scan_chans(struct mtr_metro *m, const float *x, size_t count, const unsigned chans)
 {
-    const unsigned chans = m->chan_count;
     const unsigned ref = m->ref_phase;
     const float dc = m->dc[ref];
     const float b0 = m->lp_b0;
@@ -205,6 +204,22 @@ scan(struct mtr_metro *m, const float *x, size_t count)
     m->n = n;
     m->sample_index += s;
     return s;
+}
+
+/* scan_chans() with the channel count as a constant, so the de-interleave unrolls. */
+static size_t
+scan(struct mtr_metro *m, const float *x, size_t count)
+{
+    switch (m->chan_count) {
+    case 6:
+        return scan_chans(m, x, count, 6u);
+    case 4:
+        return scan_chans(m, x, count, 4u);
+    case 2:
+        return scan_chans(m, x, count, 2u);
+    default:
+        return scan_chans(m, x, count, m->chan_count);
+    }
 }
 
 enum mtr_err

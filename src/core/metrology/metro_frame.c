@@ -133,11 +133,21 @@ sum_sq_triple(const float *a, const float *b, const float *c, uint32_t n)
     return total;
 }
 
-/* x = (x - dc) * g over the frame (history untouched: it is already corrected). */
+/*
+ * x = (x - dc) * g over the frame (history untouched: it is already corrected). In
+ * blocks of LANES so that -O2's cheap vectoriser takes it.
+ */
 static void
 correct(float *x, uint32_t n, float dc, float g)
 {
-    for (uint32_t k = 0; k < n; k++) {
+    uint32_t k = 0;
+    for (; k + LANES <= n; k += LANES) {
+        float *restrict p = &x[k];
+        for (unsigned j = 0; j < LANES; j++) {
+            p[j] = (p[j] - dc) * g;
+        }
+    }
+    for (; k < n; k++) {
         x[k] = (x[k] - dc) * g;
     }
 }
