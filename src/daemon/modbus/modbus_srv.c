@@ -31,6 +31,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "log/errf.h"
 #include "meterd/cat.h"
 
 /* MBAP header: transaction id (2), protocol id (2), length (2), unit id (1). */
@@ -101,18 +102,6 @@ mb_log(const struct mtrd_modbus *srv, int level, const char *fmt, ...)
     srv->cfg.log_fn(srv->cfg.log_ctx, level, msg);
 }
 
-static void
-mb_set_err(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-    if (err == NULL || err_cap == 0u) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap);
-    va_end(ap);
-}
-
 static bool
 mb_set_nonblock(int fd)
 {
@@ -141,29 +130,28 @@ mb_listen(struct mtrd_modbus *srv, const char *host, char *err, size_t err_cap)
     (void)snprintf(port_s, sizeof(port_s), "%u", (unsigned)srv->cfg.port);
     rc = getaddrinfo(host, port_s, &hints, &res);
     if (rc != 0) {
-        mb_set_err(err, err_cap, "modbus: cannot resolve bind address %s: %s", host,
-                   gai_strerror(rc));
+        mtrd_errf(err, err_cap, "modbus: cannot resolve bind address %s: %s", host,
+                  gai_strerror(rc));
         return MTR_ENOENT;
     }
     fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
     if (fd < 0) {
-        mb_set_err(err, err_cap, "modbus: socket for %s port %s: %s", host, port_s,
-                   strerror(errno));
+        mtrd_errf(err, err_cap, "modbus: socket for %s port %s: %s", host, port_s, strerror(errno));
         goto out;
     }
     /* A restarted daemon must be able to bind while old connections are in TIME_WAIT. */
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, MB_LISTEN_BACKLOG) != 0 ||
         !mb_set_nonblock(fd)) {
-        mb_set_err(err, err_cap, "modbus: cannot listen on %s port %s: %s", host, port_s,
-                   strerror(errno));
+        mtrd_errf(err, err_cap, "modbus: cannot listen on %s port %s: %s", host, port_s,
+                  strerror(errno));
         goto out;
     }
     {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
         if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-            mb_set_err(err, err_cap, "modbus: getsockname on %s: %s", host, strerror(errno));
+            mtrd_errf(err, err_cap, "modbus: getsockname on %s: %s", host, strerror(errno));
             goto out;
         }
         srv->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
@@ -191,22 +179,22 @@ mtrd_modbus_open(const struct mtrd_modbus_cfg *cfg,
     enum mtr_err r;
 
     if (cfg == NULL || out == NULL) {
-        mb_set_err(err, err_cap, "modbus: NULL argument");
+        mtrd_errf(err, err_cap, "modbus: NULL argument");
         return MTR_EINVAL;
     }
     if (cfg->unit_id < 1u || cfg->unit_id > MB_UNIT_MAX) {
-        mb_set_err(err, err_cap, "modbus: unit id %u outside 1..%u", (unsigned)cfg->unit_id,
-                   MB_UNIT_MAX);
+        mtrd_errf(err, err_cap, "modbus: unit id %u outside 1..%u", (unsigned)cfg->unit_id,
+                  MB_UNIT_MAX);
         return MTR_EINVAL;
     }
     if (cfg->max_clients < 1u || cfg->max_clients > MTRD_MODBUS_MAX_CLIENTS) {
-        mb_set_err(err, err_cap, "modbus: max clients %u outside 1..%u", cfg->max_clients,
-                   MTRD_MODBUS_MAX_CLIENTS);
+        mtrd_errf(err, err_cap, "modbus: max clients %u outside 1..%u", cfg->max_clients,
+                  MTRD_MODBUS_MAX_CLIENTS);
         return MTR_EINVAL;
     }
     srv = calloc(1, sizeof(*srv) + cfg->max_clients * sizeof(srv->clients[0]));
     if (srv == NULL) {
-        mb_set_err(err, err_cap, "modbus: out of memory");
+        mtrd_errf(err, err_cap, "modbus: out of memory");
         return MTR_ENOMEM;
     }
     srv->cfg = *cfg;
@@ -222,7 +210,7 @@ mtrd_modbus_open(const struct mtrd_modbus_cfg *cfg,
         srv->has_valid_addr = true;
     }
     if (mtr_cat_mb_encode(NULL, srv->image, MTR_CAT_MB_REG_COUNT) != MTR_OK) {
-        mb_set_err(err, err_cap, "modbus: cannot encode the empty register image");
+        mtrd_errf(err, err_cap, "modbus: cannot encode the empty register image");
         free(srv);
         return MTR_EINVAL;
     }

@@ -11,6 +11,7 @@
 
 #include "nv/nv_file.h"
 
+#include "log/errf.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -28,19 +29,6 @@
 #define NV_FILE_ZERO_CHUNK 4096u
 /* Mode of a created NV file: the daemon's user reads and writes, others read. */
 #define NV_FILE_MODE       0644
-
-static void
-set_err(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* truncation of a message is acceptable */
-    va_end(ap);
-}
 
 static enum mtr_err
 file_read(void *ctx, size_t off, void *buf, size_t len)
@@ -167,29 +155,29 @@ mtrd_nv_file_create(const char *path, const void *image, size_t len, char *err, 
     int rc;
 
     if (path == NULL || strlen(path) + sizeof(NV_FILE_TMP_SUFFIX) > sizeof(tmp)) {
-        set_err(err, err_cap, "NV file path missing or too long");
+        mtrd_errf(err, err_cap, "NV file path missing or too long");
         return MTR_EINVAL;
     }
     (void)snprintf(tmp, sizeof(tmp), "%s%s", path, NV_FILE_TMP_SUFFIX);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, NV_FILE_MODE);
     if (fd < 0) {
-        set_err(err, err_cap, "%s: cannot create: %s", tmp, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot create: %s", tmp, strerror(errno));
         return MTR_EIO;
     }
     rc = (image != NULL) ? write_all(fd, image, len) : write_zeros(fd, len);
     if (rc != 0 || fsync(fd) != 0) {
-        set_err(err, err_cap, "%s: cannot write %zu bytes: %s", tmp, len, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot write %zu bytes: %s", tmp, len, strerror(errno));
         (void)close(fd);   /* already failing; the write error is reported */
         (void)unlink(tmp); /* best effort: a stale .tmp is replaced next time */
         return MTR_EIO;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
-        set_err(err, err_cap, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
         (void)unlink(tmp); /* best effort, as above */
         return MTR_EIO;
     }
     if (fsync_parent_dir(path) != 0) {
-        set_err(err, err_cap, "%s: cannot fsync its directory: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot fsync its directory: %s", path, strerror(errno));
         return MTR_EIO;
     }
     return MTR_OK;
@@ -209,7 +197,7 @@ open_or_create(const char *path, size_t region_len, int *fd_out, char *err, size
         fd = open(path, O_RDWR | O_CLOEXEC);
     }
     if (fd < 0) {
-        set_err(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
         return MTR_EIO;
     }
     *fd_out = fd;
@@ -228,13 +216,13 @@ lock_file(int fd, int how, const char *path, char *err, size_t err_cap)
         return MTR_OK;
     }
     if (errno == EWOULDBLOCK) {
-        set_err(err, err_cap,
-                "%s: NV file is in use by another meterd (flock held); two daemons cannot "
-                "share one register file",
-                path);
+        mtrd_errf(err, err_cap,
+                  "%s: NV file is in use by another meterd (flock held); two daemons cannot "
+                  "share one register file",
+                  path);
         return MTR_EAGAIN;
     }
-    set_err(err, err_cap, "%s: cannot lock: %s", path, strerror(errno));
+    mtrd_errf(err, err_cap, "%s: cannot lock: %s", path, strerror(errno));
     return MTR_EIO;
 }
 
@@ -244,18 +232,18 @@ check_size(int fd, size_t region_len, const char *path, char *err, size_t err_ca
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
-        set_err(err, err_cap, "%s: cannot stat: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot stat: %s", path, strerror(errno));
         return MTR_EIO;
     }
     if (!S_ISREG(st.st_mode)) {
-        set_err(err, err_cap, "%s: not a regular file", path);
+        mtrd_errf(err, err_cap, "%s: not a regular file", path);
         return MTR_EPROTO;
     }
     if ((uintmax_t)st.st_size != (uintmax_t)region_len) {
-        set_err(err, err_cap, "%s: file is %jd bytes, expected %zu: %s; not opened, not resized",
-                path, (intmax_t)st.st_size, region_len,
-                ((uintmax_t)st.st_size < (uintmax_t)region_len) ? "truncated"
-                                                                : "written by another build");
+        mtrd_errf(err, err_cap, "%s: file is %jd bytes, expected %zu: %s; not opened, not resized",
+                  path, (intmax_t)st.st_size, region_len,
+                  ((uintmax_t)st.st_size < (uintmax_t)region_len) ? "truncated"
+                                                                  : "written by another build");
         return MTR_EPROTO;
     }
     return MTR_OK;
@@ -271,7 +259,7 @@ mtrd_nv_file_open(
     long page;
 
     if (path == NULL || file == NULL || region_len == 0 || strlen(path) >= MTRD_NV_PATH_CAP) {
-        set_err(err, err_cap, "NV file: missing path, zero length or path too long");
+        mtrd_errf(err, err_cap, "NV file: missing path, zero length or path too long");
         return MTR_EINVAL;
     }
     e = open_or_create(path, region_len, &fd, err, err_cap);
@@ -288,7 +276,7 @@ mtrd_nv_file_open(
     page = sysconf(_SC_PAGESIZE);
     map = mmap(NULL, region_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED || page <= 0) {
-        set_err(err, err_cap, "%s: cannot mmap %zu bytes: %s", path, region_len, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot mmap %zu bytes: %s", path, region_len, strerror(errno));
         e = MTR_EIO;
         goto out;
     }
@@ -360,7 +348,7 @@ mtrd_nv_file_read_image(
     }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        set_err(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
         return (errno == ENOENT) ? MTR_ENOENT : MTR_EIO;
     }
     e = lock_file(fd, LOCK_SH, path, err, err_cap);
@@ -368,7 +356,7 @@ mtrd_nv_file_read_image(
         goto out;
     }
     if (fstat(fd, &st) != 0) {
-        set_err(err, err_cap, "%s: cannot stat: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot stat: %s", path, strerror(errno));
         e = MTR_EIO;
         goto out;
     }
@@ -379,8 +367,8 @@ mtrd_nv_file_read_image(
             continue;
         }
         if (n <= 0) {
-            set_err(err, err_cap, "%s: read failed at byte %zu: %s", path, done,
-                    (n < 0) ? strerror(errno) : "unexpected end of file");
+            mtrd_errf(err, err_cap, "%s: read failed at byte %zu: %s", path, done,
+                      (n < 0) ? strerror(errno) : "unexpected end of file");
             e = MTR_EIO;
             goto out;
         }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log/errf.h"
 #include "meterd/reg.h"
 
 _Static_assert(sizeof(double) == sizeof(uint64_t), "remainders are stored as 64-bit patterns");
@@ -54,19 +55,6 @@ get_le64(const uint8_t *p)
         v |= (uint64_t)p[i] << (8u * i);
     }
     return v;
-}
-
-static void
-set_err(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* a truncated message is acceptable */
-    va_end(ap);
 }
 
 /* Append to a message buffer (NUL-terminated, possibly empty). */
@@ -133,19 +121,19 @@ static enum mtr_err
 decode_v1(const uint8_t *in, size_t in_len, struct mtr_reg_set *set, char *err, size_t err_cap)
 {
     if (in_len != MTRD_REG_PAYLOAD_V1_LEN) {
-        set_err(err, err_cap, "payload is %zu bytes, layout 1 has %u", in_len,
-                MTRD_REG_PAYLOAD_V1_LEN);
+        mtrd_errf(err, err_cap, "payload is %zu bytes, layout 1 has %u", in_len,
+                  MTRD_REG_PAYLOAD_V1_LEN);
         return MTR_ECORRUPT;
     }
     if (in[REG_OFF_CHAN_COUNT] != MTR_REG_CHAN_COUNT ||
         in[REG_OFF_KIND_COUNT] != MTR_REG_KIND_COUNT) {
-        set_err(err, err_cap, "payload byte 0: %u channels x %u kinds, layout 1 has %u x %u",
-                in[REG_OFF_CHAN_COUNT], in[REG_OFF_KIND_COUNT], MTR_REG_CHAN_COUNT,
-                MTR_REG_KIND_COUNT);
+        mtrd_errf(err, err_cap, "payload byte 0: %u channels x %u kinds, layout 1 has %u x %u",
+                  in[REG_OFF_CHAN_COUNT], in[REG_OFF_KIND_COUNT], MTR_REG_CHAN_COUNT,
+                  MTR_REG_KIND_COUNT);
         return MTR_ECORRUPT;
     }
     if (in[REG_OFF_RESERVED] != 0 || in[REG_OFF_RESERVED + 1u] != 0) {
-        set_err(err, err_cap, "payload byte %u: reserved field is not 0", REG_OFF_RESERVED);
+        mtrd_errf(err, err_cap, "payload byte %u: reserved field is not 0", REG_OFF_RESERVED);
         return MTR_ECORRUPT;
     }
     set->frame_count = get_le64(in + REG_OFF_FRAME_COUNT);
@@ -156,16 +144,16 @@ decode_v1(const uint8_t *in, size_t in_len, struct mtr_reg_set *set, char *err, 
             uint64_t e = get_le64(in + REG_OFF_ENERGY + 8u * cell);
             uint64_t bits = get_le64(in + REG_OFF_REM + 8u * cell);
             if (e > (uint64_t)INT64_MAX) {
-                set_err(err, err_cap, "payload byte %zu: register [chan %zu][kind %zu] negative",
-                        REG_OFF_ENERGY + 8u * cell, c, k);
+                mtrd_errf(err, err_cap, "payload byte %zu: register [chan %zu][kind %zu] negative",
+                          REG_OFF_ENERGY + 8u * cell, c, k);
                 return MTR_ECORRUPT;
             }
             set->e_u[c][k] = (int64_t)e;
             memcpy(&set->rem_u[c][k], &bits, sizeof(bits));
             if (!rem_is_valid(set->rem_u[c][k])) {
-                set_err(err, err_cap,
-                        "payload byte %zu: remainder [chan %zu][kind %zu] outside [0, 1)",
-                        REG_OFF_REM + 8u * cell, c, k);
+                mtrd_errf(err, err_cap,
+                          "payload byte %zu: remainder [chan %zu][kind %zu] outside [0, 1)",
+                          REG_OFF_REM + 8u * cell, c, k);
                 return MTR_ECORRUPT;
             }
         }
@@ -188,8 +176,8 @@ mtrd_reg_decode(uint16_t version,
         return MTR_EINVAL;
     }
     if (version > MTRD_REG_STORE_VERSION) {
-        set_err(err, err_cap, "register layout %u is newer than this build's (%u)", version,
-                MTRD_REG_STORE_VERSION);
+        mtrd_errf(err, err_cap, "register layout %u is newer than this build's (%u)", version,
+                  MTRD_REG_STORE_VERSION);
         return MTR_EVERSION;
     }
     /* Layout 1 is the first: no older layout to migrate from yet. A layout 2 adds a case. */
@@ -333,7 +321,7 @@ create_first(const char *path, char *log_msg, size_t log_cap)
     enum mtr_err e;
 
     if (image == NULL) {
-        set_err(log_msg, log_cap, "%s: no memory for a %zu-byte image", path, len);
+        mtrd_errf(log_msg, log_cap, "%s: no memory for a %zu-byte image", path, len);
         return MTR_ENOMEM;
     }
     e = build_first_image(image, len);
@@ -342,8 +330,8 @@ create_first(const char *path, char *log_msg, size_t log_cap)
     }
     free(image);
     if (e == MTR_OK) {
-        set_err(log_msg, log_cap, "%s: created a new register store (seq 1, all registers 0); ",
-                path);
+        mtrd_errf(log_msg, log_cap, "%s: created a new register store (seq 1, all registers 0); ",
+                  path);
     }
     return e;
 }
@@ -490,7 +478,7 @@ mtrd_reg_store_open(const char *path,
     char msg[512] = "";
 
     if (path == NULL || store == NULL || regs == NULL || strlen(path) >= MTRD_NV_PATH_CAP) {
-        set_err(log_msg, log_cap, "register store: missing or too long path");
+        mtrd_errf(log_msg, log_cap, "register store: missing or too long path");
         return MTR_EINVAL;
     }
     if (log_msg != NULL && log_cap > 0) {

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "log/errf.h"
 #include "meterd/compiler.h"
 #include "meterd/err.h"
 
@@ -49,19 +50,6 @@ _Static_assert(sizeof(float) == 4, "FLOAT32 records need a 4-byte float");
 
 /* ------------------------------------------------------------------------- */
 /* Messages                                                                  */
-
-static void
-set_err(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* truncation of a message is acceptable */
-    va_end(ap);
-}
 
 /** Last path component, for messages. */
 static const char *
@@ -252,7 +240,7 @@ cfg_fail(struct cfg_reader *r, enum mtr_err code, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(what, sizeof(what), fmt, ap); /* truncation acceptable */
     va_end(ap);
-    set_err(r->err, r->err_cap, "%s:%u: %s", r->name, r->line_no, what);
+    mtrd_errf(r->err, r->err_cap, "%s:%u: %s", r->name, r->line_no, what);
     return code;
 }
 
@@ -749,8 +737,8 @@ parse_cfg_body(struct cfg_reader *r, struct mtrd_comtrade_cfg *cfg)
     cfg->analog = calloc(cfg->analog_count + 1u, sizeof(*cfg->analog));
     cfg->digital = calloc(cfg->digital_count + 1u, sizeof(*cfg->digital));
     if (cfg->analog == NULL || cfg->digital == NULL) {
-        set_err(r->err, r->err_cap, "%s: out of memory for %u channels", r->name,
-                cfg->analog_count + cfg->digital_count);
+        mtrd_errf(r->err, r->err_cap, "%s: out of memory for %u channels", r->name,
+                  cfg->analog_count + cfg->digital_count);
         return MTR_ENOMEM;
     }
     for (uint32_t i = 0; i < cfg->analog_count && rc == MTR_OK; i++) {
@@ -783,13 +771,13 @@ mtrd_comtrade_parse_cfg(const char *text,
     enum mtr_err rc;
 
     if (text == NULL || cfg == NULL) {
-        set_err(err, err_cap, "comtrade: NULL argument");
+        mtrd_errf(err, err_cap, "comtrade: NULL argument");
         return MTR_EINVAL;
     }
     memset(cfg, 0, sizeof(*cfg));
     if (len > MTRD_COMTRADE_MAX_CFG_LEN) {
-        set_err(err, err_cap, "%s: %zu bytes, more than a cfg can be (%u)", name ? name : "cfg",
-                len, MTRD_COMTRADE_MAX_CFG_LEN);
+        mtrd_errf(err, err_cap, "%s: %zu bytes, more than a cfg can be (%u)", name ? name : "cfg",
+                  len, MTRD_COMTRADE_MAX_CFG_LEN);
         return MTR_EPROTO;
     }
     r.text = text;
@@ -1043,22 +1031,22 @@ mtrd_comtrade_decode_ascii(const struct mtrd_comtrade_cfg *cfg,
         count = want; /* one trailing comma is tolerated */
     }
     if (count != want) {
-        set_err(what, what_cap,
-                "expected %zu fields (n, timestamp, %" PRIu32 " analog, %" PRIu32
-                " digital), got %zu",
-                want, cfg->analog_count, cfg->digital_count, count);
+        mtrd_errf(what, what_cap,
+                  "expected %zu fields (n, timestamp, %" PRIu32 " analog, %" PRIu32
+                  " digital), got %zu",
+                  want, cfg->analog_count, cfg->digital_count, count);
         return MTR_EPROTO;
     }
     f = next_field(line, len, &pos);
     if (!field_double(f, &x)) {
-        set_err(what, what_cap, "bad sample number '%.*s'", (int)(f.n > 20 ? 20 : f.n), f.p);
+        mtrd_errf(what, what_cap, "bad sample number '%.*s'", (int)(f.n > 20 ? 20 : f.n), f.p);
         return MTR_EPROTO;
     }
     f = next_field(line, len, &pos);
     if (f.n == 0) {
         *ts = UINT64_MAX;
     } else if (!field_u64(f, UINT64_MAX / 2u, ts)) {
-        set_err(what, what_cap, "bad timestamp '%.*s'", (int)(f.n > 20 ? 20 : f.n), f.p);
+        mtrd_errf(what, what_cap, "bad timestamp '%.*s'", (int)(f.n > 20 ? 20 : f.n), f.p);
         return MTR_EPROTO;
     }
     for (uint32_t i = 0; i < cfg->analog_count; i++) {
@@ -1069,8 +1057,8 @@ mtrd_comtrade_decode_ascii(const struct mtrd_comtrade_cfg *cfg,
             continue;
         }
         if (!field_double(f, &x)) {
-            set_err(what, what_cap, "analog channel %" PRIu32 " '%s': bad number '%.*s'", i + 1u,
-                    a->id, (int)(f.n > 20 ? 20 : f.n), f.p);
+            mtrd_errf(what, what_cap, "analog channel %" PRIu32 " '%s': bad number '%.*s'", i + 1u,
+                      a->id, (int)(f.n > 20 ? 20 : f.n), f.p);
             return MTR_EPROTO;
         }
         if (cfg->rev_year < 2013 && x == ASCII_MISSING_1999) {
@@ -1452,7 +1440,7 @@ map_auto(const struct mtrd_comtrade_cfg *cfg,
     enum mtr_err rc = MTR_OK;
 
     if (used == NULL || ug == NULL || ig == NULL) {
-        set_err(err, err_cap, "%s: out of memory", cfg_name);
+        mtrd_errf(err, err_cap, "%s: out of memory", cfg_name);
         rc = MTR_ENOMEM;
         goto out;
     }
@@ -1464,11 +1452,11 @@ map_auto(const struct mtrd_comtrade_cfg *cfg,
         ni = find_groups(cfg, KIND_I, used, ig, cfg->analog_count + 1u, 1);
     }
     if (nu == 0 || ni == 0) {
-        set_err(err, err_cap,
-                "%s: no %s of %u phase%s found (units V/kV and A/kA); name the channels "
-                "(see --list-channels)",
-                cfg_name, nu == 0 ? "voltage channels" : "current channels", (unsigned)group_n,
-                group_n == 1 ? "" : "s");
+        mtrd_errf(err, err_cap,
+                  "%s: no %s of %u phase%s found (units V/kV and A/kA); name the channels "
+                  "(see --list-channels)",
+                  cfg_name, nu == 0 ? "voltage channels" : "current channels", (unsigned)group_n,
+                  group_n == 1 ? "" : "s");
         rc = MTR_EINVAL;
         goto out;
     }
@@ -1503,16 +1491,17 @@ find_named(const struct mtrd_comtrade_cfg *cfg,
     for (uint32_t j = 0; j < cfg->analog_count; j++) {
         if (str_ieq(cfg->analog[j].id, name)) {
             if (chan_kind(&cfg->analog[j]) != kind) {
-                set_err(err, err_cap, "%s: channel '%s' has unit '%s', not %s", cfg_name, name,
-                        cfg->analog[j].unit,
-                        kind == KIND_U ? "a voltage (V, kV, mV)" : "a current (A, kA, mA)");
+                mtrd_errf(err, err_cap, "%s: channel '%s' has unit '%s', not %s", cfg_name, name,
+                          cfg->analog[j].unit,
+                          kind == KIND_U ? "a voltage (V, kV, mV)" : "a current (A, kA, mA)");
                 return MTR_EINVAL;
             }
             *idx = j;
             return MTR_OK;
         }
     }
-    set_err(err, err_cap, "%s: no analog channel named '%s' (see --list-channels)", cfg_name, name);
+    mtrd_errf(err, err_cap, "%s: no analog channel named '%s' (see --list-channels)", cfg_name,
+              name);
     return MTR_EINVAL;
 }
 
@@ -1528,7 +1517,7 @@ map_channels(const struct mtrd_source_spec *spec,
     uint8_t want = spec->phase_count;
 
     if (want > MTRD_SOURCE_MAX_PHASES) {
-        set_err(err, err_cap, "%s: phase count %u out of range 1..3", cfg_name, (unsigned)want);
+        mtrd_errf(err, err_cap, "%s: phase count %u out of range 1..3", cfg_name, (unsigned)want);
         return MTR_EINVAL;
     }
     for (uint8_t p = 0; p < MTRD_SOURCE_MAX_PHASES; p++) {
@@ -1546,8 +1535,8 @@ map_channels(const struct mtrd_source_spec *spec,
     for (uint8_t p = 0; p < want; p++) {
         enum mtr_err rc;
         if (spec->u_name[p][0] == '\0' || spec->i_name[p][0] == '\0') {
-            set_err(err, err_cap, "%s: phase %u: give both the voltage and the current channel",
-                    cfg_name, p + 1u);
+            mtrd_errf(err, err_cap, "%s: phase %u: give both the voltage and the current channel",
+                      cfg_name, p + 1u);
             return MTR_EINVAL;
         }
         rc = find_named(cfg, spec->u_name[p], KIND_U, cfg_name, &m->u[p], err, err_cap);
@@ -1591,17 +1580,17 @@ emit(struct comtrade_source *s, float *x, bool is_binary)
         double v = s->values[j] * s->scale[c];
         if (!isfinite(v) || fabs(v) > 3.0e38) {
             if (is_binary) {
-                set_err(s->base.err, sizeof(s->base.err),
-                        "%s: missing or non-finite value in channel '%s' (A%" PRIu32
-                        ") at byte offset %" PRIu64 " (sample %" PRIu64 ")",
-                        s->dat_name, s->cfg.analog[j].id, j + 1u,
-                        s->index * s->rec_len + REC_HEADER_LEN + j * value_width(s->cfg.ft),
-                        s->index + 1u);
+                mtrd_errf(s->base.err, sizeof(s->base.err),
+                          "%s: missing or non-finite value in channel '%s' (A%" PRIu32
+                          ") at byte offset %" PRIu64 " (sample %" PRIu64 ")",
+                          s->dat_name, s->cfg.analog[j].id, j + 1u,
+                          s->index * s->rec_len + REC_HEADER_LEN + j * value_width(s->cfg.ft),
+                          s->index + 1u);
             } else {
-                set_err(s->base.err, sizeof(s->base.err),
-                        "%s:%" PRIu64 ": missing or non-finite value in channel '%s' (A%" PRIu32
-                        ", sample %" PRIu64 ")",
-                        s->dat_name, s->line_no, s->cfg.analog[j].id, j + 1u, s->index + 1u);
+                mtrd_errf(s->base.err, sizeof(s->base.err),
+                          "%s:%" PRIu64 ": missing or non-finite value in channel '%s' (A%" PRIu32
+                          ", sample %" PRIu64 ")",
+                          s->dat_name, s->line_no, s->cfg.analog[j].id, j + 1u, s->index + 1u);
             }
             return MTR_EPROTO;
         }
@@ -1622,9 +1611,10 @@ read_binary(struct comtrade_source *s, float *x, size_t max_samples, size_t *got
     }
     n = fread(s->rec_buf, s->rec_len, want, s->dat);
     if (n < want) {
-        set_err(s->base.err, sizeof(s->base.err), "%s: read failed at byte offset %" PRIu64 ": %s",
-                s->dat_name, (s->index + n) * s->rec_len,
-                ferror(s->dat) ? strerror(errno) : "file shrank while reading");
+        mtrd_errf(s->base.err, sizeof(s->base.err),
+                  "%s: read failed at byte offset %" PRIu64 ": %s", s->dat_name,
+                  (s->index + n) * s->rec_len,
+                  ferror(s->dat) ? strerror(errno) : "file shrank while reading");
         return MTR_EIO;
     }
     for (size_t k = 0; k < n; k++) {
@@ -1684,15 +1674,15 @@ read_ascii(struct comtrade_source *s, float *x, size_t max_samples, size_t *got)
         enum mtr_err rc;
 
         if (!ascii_next(s, s->dat, &line, &len, &s->line_no)) {
-            set_err(s->base.err, sizeof(s->base.err),
-                    "%s:%" PRIu64 ": file ended at sample %" PRIu64, s->dat_name, s->line_no,
-                    s->index + 1u);
+            mtrd_errf(s->base.err, sizeof(s->base.err),
+                      "%s:%" PRIu64 ": file ended at sample %" PRIu64, s->dat_name, s->line_no,
+                      s->index + 1u);
             return ferror(s->dat) ? MTR_EIO : MTR_EPROTO;
         }
         rc = mtrd_comtrade_decode_ascii(&s->cfg, line, len, s->values, &ts, what, sizeof(what));
         if (rc != MTR_OK) {
-            set_err(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": %s", s->dat_name, s->line_no,
-                    what);
+            mtrd_errf(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": %s", s->dat_name,
+                      s->line_no, what);
             return rc;
         }
         rc = emit(s, x + n * s->chan_count, false);
@@ -1774,16 +1764,16 @@ scan_dat(
         off_t size;
         uint8_t hdr[REC_HEADER_LEN];
         if (fseeko(s->dat, 0, SEEK_END) != 0 || (size = ftello(s->dat)) < 0) {
-            set_err(err, err_cap, "%s: cannot seek: %s", s->dat_name, strerror(errno));
+            mtrd_errf(err, err_cap, "%s: cannot seek: %s", s->dat_name, strerror(errno));
             return MTR_EIO;
         }
         s->total = (uint64_t)size / s->rec_len;
         if ((uint64_t)size % s->rec_len != 0) {
-            set_err(err, err_cap,
-                    "%s: truncated last record at byte offset %" PRIu64 " (%" PRIu64
-                    " of %zu bytes; record %" PRIu64 ")",
-                    s->dat_name, s->total * s->rec_len, (uint64_t)size % s->rec_len, s->rec_len,
-                    s->total + 1u);
+            mtrd_errf(err, err_cap,
+                      "%s: truncated last record at byte offset %" PRIu64 " (%" PRIu64
+                      " of %zu bytes; record %" PRIu64 ")",
+                      s->dat_name, s->total * s->rec_len, (uint64_t)size % s->rec_len, s->rec_len,
+                      s->total + 1u);
             return MTR_EPROTO;
         }
         if (s->cfg.rate_count == 0 && s->total > 0) {
@@ -1791,16 +1781,16 @@ scan_dat(
                 uint64_t off = k == 0 ? 0 : (s->total - 1u) * s->rec_len;
                 if (fseeko(s->dat, (off_t)off, SEEK_SET) != 0 ||
                     fread(hdr, 1, sizeof(hdr), s->dat) != sizeof(hdr)) {
-                    set_err(err, err_cap, "%s: read failed at byte offset %" PRIu64, s->dat_name,
-                            off);
+                    mtrd_errf(err, err_cap, "%s: read failed at byte offset %" PRIu64, s->dat_name,
+                              off);
                     return MTR_EIO;
                 }
                 *(k == 0 ? ts_first : ts_last) = le32(hdr + 4);
                 if (le32(hdr + 4) == UINT32_MAX) {
-                    set_err(err, err_cap,
-                            "%s: missing timestamp at byte offset %" PRIu64
-                            " (nrates = 0 needs timestamps)",
-                            s->dat_name, off + 4u);
+                    mtrd_errf(err, err_cap,
+                              "%s: missing timestamp at byte offset %" PRIu64
+                              " (nrates = 0 needs timestamps)",
+                              s->dat_name, off + 4u);
                     return MTR_EPROTO;
                 }
             }
@@ -1814,10 +1804,10 @@ scan_dat(
             if (s->cfg.rate_count == 0) {
                 uint64_t ts;
                 if (!ascii_ts(line, len, &ts)) {
-                    set_err(err, err_cap,
-                            "%s:%" PRIu64 ": bad or missing timestamp (nrates = 0 "
-                            "needs timestamps)",
-                            s->dat_name, line_no);
+                    mtrd_errf(err, err_cap,
+                              "%s:%" PRIu64 ": bad or missing timestamp (nrates = 0 "
+                              "needs timestamps)",
+                              s->dat_name, line_no);
                     return MTR_EPROTO;
                 }
                 *(s->total == 0 ? ts_first : ts_last) = ts;
@@ -1828,12 +1818,12 @@ scan_dat(
             s->total++;
         }
         if (ferror(s->dat)) {
-            set_err(err, err_cap, "%s: read failed: %s", s->dat_name, strerror(errno));
+            mtrd_errf(err, err_cap, "%s: read failed: %s", s->dat_name, strerror(errno));
             return MTR_EIO;
         }
     }
     if (fseeko(s->dat, 0, SEEK_SET) != 0) {
-        set_err(err, err_cap, "%s: cannot seek: %s", s->dat_name, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot seek: %s", s->dat_name, strerror(errno));
         return MTR_EIO;
     }
     return MTR_OK;
@@ -1855,10 +1845,10 @@ set_timing(struct comtrade_source *s,
 
     for (uint32_t k = 1; k < cfg->rate_count; k++) {
         if (cfg->rates[k].samp_Hz != cfg->rates[0].samp_Hz) {
-            set_err(err, err_cap,
-                    "%s: %u sample-rate segments of different rates (%.9g Hz, then %.9g Hz): the "
-                    "meter needs one rate",
-                    cfg_name, cfg->rate_count, cfg->rates[0].samp_Hz, cfg->rates[k].samp_Hz);
+            mtrd_errf(err, err_cap,
+                      "%s: %u sample-rate segments of different rates (%.9g Hz, then %.9g Hz): the "
+                      "meter needs one rate",
+                      cfg_name, cfg->rate_count, cfg->rates[0].samp_Hz, cfg->rates[k].samp_Hz);
             return MTR_ENOTSUP;
         }
     }
@@ -1867,12 +1857,12 @@ set_timing(struct comtrade_source *s,
         return rc;
     }
     if (want != 0 && want != s->total) {
-        set_err(err, err_cap, "%s: cfg says %" PRIu64 " samples (endsamp) but %s holds %" PRIu64,
-                cfg_name, want, s->dat_name, s->total);
+        mtrd_errf(err, err_cap, "%s: cfg says %" PRIu64 " samples (endsamp) but %s holds %" PRIu64,
+                  cfg_name, want, s->dat_name, s->total);
         return MTR_EPROTO;
     }
     if (s->total == 0) {
-        set_err(err, err_cap, "%s: no samples", s->dat_name);
+        mtrd_errf(err, err_cap, "%s: no samples", s->dat_name);
         return MTR_EPROTO;
     }
     s->base.info.sample_count = s->total;
@@ -1883,17 +1873,17 @@ set_timing(struct comtrade_source *s,
     } else {
         /* nrates = 0: mean rate over the record, timestamps in units of timemult us */
         if (s->total < 2 || ts_last <= ts_first) {
-            set_err(err, err_cap,
-                    "%s: nrates = 0 but the timestamps do not increase (first %" PRIu64
-                    ", last %" PRIu64 "); give the rate",
-                    s->dat_name, ts_first, ts_last);
+            mtrd_errf(err, err_cap,
+                      "%s: nrates = 0 but the timestamps do not increase (first %" PRIu64
+                      ", last %" PRIu64 "); give the rate",
+                      s->dat_name, ts_first, ts_last);
             return MTR_EINVAL;
         }
         s->base.info.fs_Hz =
             (double)(s->total - 1u) * 1e6 / ((double)(ts_last - ts_first) * cfg->timemult);
         if (!isfinite(s->base.info.fs_Hz) || !(s->base.info.fs_Hz > 0.0)) {
-            set_err(err, err_cap, "%s: timemult %.9g gives no usable sample rate", cfg_name,
-                    cfg->timemult);
+            mtrd_errf(err, err_cap, "%s: timemult %.9g gives no usable sample rate", cfg_name,
+                      cfg->timemult);
             return MTR_EPROTO;
         }
     }
@@ -1977,14 +1967,14 @@ mtrd_comtrade_open_stream(const struct mtrd_source_spec *spec,
             (void)fclose(dat); /* read-only */
         }
         mtrd_comtrade_cfg_free(cfg);
-        set_err(err, err_cap, "comtrade: NULL argument");
+        mtrd_errf(err, err_cap, "comtrade: NULL argument");
         return MTR_EINVAL;
     }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         (void)fclose(dat); /* read-only */
         mtrd_comtrade_cfg_free(cfg);
-        set_err(err, err_cap, "%s: out of memory", cfg_name);
+        mtrd_errf(err, err_cap, "%s: out of memory", cfg_name);
         return MTR_ENOMEM;
     }
     s->cfg = *cfg;
@@ -1998,7 +1988,7 @@ mtrd_comtrade_open_stream(const struct mtrd_source_spec *spec,
         s->rec_buf = malloc(s->rec_len * READ_CHUNK_RECORDS);
     }
     if (s->dat_name == NULL || s->values == NULL || (s->rec_len > 0 && s->rec_buf == NULL)) {
-        set_err(err, err_cap, "%s: out of memory", cfg_name);
+        mtrd_errf(err, err_cap, "%s: out of memory", cfg_name);
         rc = MTR_ENOMEM;
         goto fail;
     }
@@ -2038,7 +2028,7 @@ read_cfg_file(const char *path, char **text, size_t *len, char *err, size_t err_
     enum mtr_err rc = MTR_OK;
 
     if (f == NULL) {
-        set_err(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", path, strerror(errno));
         return errno == ENOENT ? MTR_ENOENT : MTR_EIO;
     }
     for (;;) {
@@ -2046,15 +2036,15 @@ read_cfg_file(const char *path, char **text, size_t *len, char *err, size_t err_
         if (n == cap) {
             char *nb;
             if (cap >= MTRD_COMTRADE_MAX_CFG_LEN) {
-                set_err(err, err_cap, "%s: larger than %u bytes: not a cfg", path,
-                        MTRD_COMTRADE_MAX_CFG_LEN);
+                mtrd_errf(err, err_cap, "%s: larger than %u bytes: not a cfg", path,
+                          MTRD_COMTRADE_MAX_CFG_LEN);
                 rc = MTR_EPROTO;
                 break;
             }
             cap = cap == 0 ? 16384u : cap * 2u;
             nb = realloc(buf, cap + 1u);
             if (nb == NULL) {
-                set_err(err, err_cap, "%s: out of memory", path);
+                mtrd_errf(err, err_cap, "%s: out of memory", path);
                 rc = MTR_ENOMEM;
                 break;
             }
@@ -2064,7 +2054,7 @@ read_cfg_file(const char *path, char **text, size_t *len, char *err, size_t err_
         n += got;
         if (got == 0) {
             if (ferror(f)) {
-                set_err(err, err_cap, "%s: read failed: %s", path, strerror(errno));
+                mtrd_errf(err, err_cap, "%s: read failed: %s", path, strerror(errno));
                 rc = MTR_EIO;
             }
             break;
@@ -2155,7 +2145,7 @@ mtrd_comtrade_open(const struct mtrd_source_spec *spec,
     enum mtr_err rc;
 
     if (spec == NULL || out == NULL || spec->path == NULL || spec->path[0] == '\0') {
-        set_err(err, err_cap, "comtrade: no .cfg path given");
+        mtrd_errf(err, err_cap, "comtrade: no .cfg path given");
         return MTR_EINVAL;
     }
     rc = load_cfg(spec->path, &cfg, err, err_cap);
@@ -2165,13 +2155,13 @@ mtrd_comtrade_open(const struct mtrd_source_spec *spec,
     dat_path = find_dat(spec->path);
     if (dat_path == NULL) {
         mtrd_comtrade_cfg_free(&cfg);
-        set_err(err, err_cap, "%s: out of memory", spec->path);
+        mtrd_errf(err, err_cap, "%s: out of memory", spec->path);
         return MTR_ENOMEM;
     }
     dat = fopen(dat_path, "rb");
     if (dat == NULL) {
         int e = errno;
-        set_err(err, err_cap, "%s: data file %s: %s", spec->path, dat_path, strerror(e));
+        mtrd_errf(err, err_cap, "%s: data file %s: %s", spec->path, dat_path, strerror(e));
         free(dat_path);
         mtrd_comtrade_cfg_free(&cfg);
         return e == ENOENT ? MTR_ENOENT : MTR_EIO;
@@ -2193,7 +2183,7 @@ mtrd_comtrade_list_channels(
     enum mtr_err rc;
 
     if (cfg_path == NULL || fn == NULL) {
-        set_err(err, err_cap, "comtrade: NULL argument");
+        mtrd_errf(err, err_cap, "comtrade: NULL argument");
         return MTR_EINVAL;
     }
     rc = load_cfg(cfg_path, &cfg, err, err_cap);

@@ -10,6 +10,7 @@
  */
 #include "csv_int.h"
 
+#include "log/errf.h"
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>
@@ -57,19 +58,6 @@ struct csv_src {
     enum mtr_err sticky; /* Error to return from the next read (MTR_OK: none). */
     struct csv_lr lr;
 };
-
-static void
-seterr(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* truncation is acceptable for a message */
-    va_end(ap);
-}
 
 static bool
 prefix_ci(const char *s, const char *prefix)
@@ -236,14 +224,15 @@ pick(const char *const *names,
     if (want[0] != '\0') {
         *idx = find_name(names, count, want);
         if (*idx < 0) {
-            seterr(err, err_cap, "%s: %s '%s' not found; available: %s", file, what, want, avail);
+            mtrd_errf(err, err_cap, "%s: %s '%s' not found; available: %s", file, what, want,
+                      avail);
             return MTR_EINVAL;
         }
         return MTR_OK;
     }
     if (p >= cand_count) {
-        seterr(err, err_cap, "%s: no %s %s for phase %zu (found %zu); available: %s", file,
-               quantity, what, p + 1, cand_count, avail);
+        mtrd_errf(err, err_cap, "%s: no %s %s for phase %zu (found %zu); available: %s", file,
+                  quantity, what, p + 1, cand_count, avail);
         return MTR_EINVAL;
     }
     *idx = cand[p];
@@ -267,8 +256,8 @@ mtrd_csv_map_channels(const char *const *names,
     enum mtr_err rc;
 
     if (names == NULL || spec == NULL || map == NULL || count > MTRD_CSV_MAX_NAMES) {
-        seterr(err, err_cap, "%s: too many %ss (%zu, at most %d)", file ? file : "?",
-               what ? what : "channel", count, MTRD_CSV_MAX_NAMES);
+        mtrd_errf(err, err_cap, "%s: too many %ss (%zu, at most %d)", file ? file : "?",
+                  what ? what : "channel", count, MTRD_CSV_MAX_NAMES);
         return MTR_EINVAL;
     }
     size_t n_u = candidates(MTRD_CSV_KIND_U, names, count, cu);
@@ -279,8 +268,8 @@ mtrd_csv_map_channels(const char *const *names,
     m.time_idx = n_t > 0 ? ct[0] : -1;
     m.phase_count = wanted_phases(spec, n_u, n_i);
     if (m.phase_count > MTRD_SOURCE_MAX_PHASES) {
-        seterr(err, err_cap, "%s: phase count %u out of range 1..%d", file, (unsigned)m.phase_count,
-               MTRD_SOURCE_MAX_PHASES);
+        mtrd_errf(err, err_cap, "%s: phase count %u out of range 1..%d", file,
+                  (unsigned)m.phase_count, MTRD_SOURCE_MAX_PHASES);
         return MTR_EINVAL;
     }
     for (size_t p = 0; p < m.phase_count; p++) {
@@ -428,8 +417,8 @@ lr_next(struct csv_lr *lr, const char *name, char *err, size_t err_cap)
             lr->pos = 0;
             if (lr->len < sizeof(lr->buf)) {
                 if (ferror(lr->f)) {
-                    seterr(err, err_cap, "%s:%" PRIu64 ": read error: %s", name, lr->line_no + 1,
-                           strerror(errno));
+                    mtrd_errf(err, err_cap, "%s:%" PRIu64 ": read error: %s", name, lr->line_no + 1,
+                              strerror(errno));
                     return MTR_EIO;
                 }
                 lr->is_eof = true;
@@ -443,12 +432,13 @@ lr_next(struct csv_lr *lr, const char *name, char *err, size_t err_cap)
             break;
         }
         if (c == '\0') {
-            seterr(err, err_cap, "%s:%" PRIu64 ": NUL byte in a text line", name, lr->line_no + 1);
+            mtrd_errf(err, err_cap, "%s:%" PRIu64 ": NUL byte in a text line", name,
+                      lr->line_no + 1);
             return MTR_EPROTO;
         }
         if (n + 1 >= sizeof(lr->line)) {
-            seterr(err, err_cap, "%s:%" PRIu64 ": line longer than %d bytes", name, lr->line_no + 1,
-                   MTRD_CSV_LINE_CAP - 1);
+            mtrd_errf(err, err_cap, "%s:%" PRIu64 ": line longer than %d bytes", name,
+                      lr->line_no + 1, MTRD_CSV_LINE_CAP - 1);
             return MTR_EPROTO;
         }
         lr->line[n++] = (char)c;
@@ -500,14 +490,15 @@ parse_row(struct csv_src *s, char *line, uint64_t line_no, double *row)
     enum mtr_err rc = mtrd_csv_split(line, s->sep, fields, MTRD_CSV_MAX_COLS, &n);
 
     if (rc == MTR_EPROTO) {
-        seterr(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": unterminated quote", s->name,
-               line_no);
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": unterminated quote", s->name,
+                  line_no);
         return MTR_EPROTO;
     }
     if (rc != MTR_OK || n != s->col_count) {
-        seterr(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": expected %zu fields, got %s%zu",
-               s->name, line_no, s->col_count, rc == MTR_ENOSPC ? "more than " : "",
-               rc == MTR_ENOSPC ? (size_t)MTRD_CSV_MAX_COLS : n);
+        mtrd_errf(s->base.err, sizeof(s->base.err),
+                  "%s:%" PRIu64 ": expected %zu fields, got %s%zu", s->name, line_no, s->col_count,
+                  rc == MTR_ENOSPC ? "more than " : "",
+                  rc == MTR_ENOSPC ? (size_t)MTRD_CSV_MAX_COLS : n);
         return MTR_EPROTO;
     }
     idx[0] = s->map.time_idx;
@@ -526,9 +517,9 @@ parse_row(struct csv_src *s, char *line, uint64_t line_no, double *row)
             rc = MTR_ERANGE;
         }
         if (rc != MTR_OK) {
-            seterr(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": column '%s': %s '%.40s'",
-                   s->name, line_no, s->cols[idx[k]],
-                   rc == MTR_ERANGE ? "value not finite or out of range" : "not a number", fv);
+            mtrd_errf(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": column '%s': %s '%.40s'",
+                      s->name, line_no, s->cols[idx[k]],
+                      rc == MTR_ERANGE ? "value not finite or out of range" : "not a number", fv);
             return MTR_EPROTO;
         }
     }
@@ -610,8 +601,8 @@ parse_header(struct csv_src *s)
     enum mtr_err rc = lr_next_data(&s->lr, s->name, s->base.err, sizeof(s->base.err));
 
     if (rc == MTR_EOF) {
-        seterr(s->base.err, sizeof(s->base.err), "%s:1: empty file, expected a header row",
-               s->name);
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s:1: empty file, expected a header row",
+                  s->name);
         return MTR_EPROTO;
     }
     if (rc != MTR_OK) {
@@ -620,15 +611,15 @@ parse_header(struct csv_src *s)
     s->sep = mtrd_csv_detect_sep(s->lr.line);
     rc = mtrd_csv_split(s->lr.line, s->sep, fields, MTRD_CSV_MAX_COLS, &n);
     if (rc != MTR_OK) {
-        seterr(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": header: %s", s->name,
-               s->lr.line_no, rc == MTR_ENOSPC ? "more than 64 columns" : "unterminated quote");
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s:%" PRIu64 ": header: %s", s->name,
+                  s->lr.line_no, rc == MTR_ENOSPC ? "more than 64 columns" : "unterminated quote");
         return MTR_EPROTO;
     }
     for (size_t k = 0; k < n; k++) {
         if (strlen(fields[k]) >= MTRD_SOURCE_NAME_CAP) {
-            seterr(s->base.err, sizeof(s->base.err),
-                   "%s:%" PRIu64 ": header: column %zu name longer than %d bytes", s->name,
-                   s->lr.line_no, k + 1, MTRD_SOURCE_NAME_CAP - 1);
+            mtrd_errf(s->base.err, sizeof(s->base.err),
+                      "%s:%" PRIu64 ": header: column %zu name longer than %d bytes", s->name,
+                      s->lr.line_no, k + 1, MTRD_SOURCE_NAME_CAP - 1);
             return MTR_EPROTO;
         }
         memcpy(s->cols[k], fields[k], strlen(fields[k]) + 1);
@@ -671,7 +662,7 @@ prescan(struct csv_src *s, uint64_t *rows, double *t_last)
     uint64_t last_no = 0;
 
     if (lr == NULL) {
-        seterr(s->base.err, sizeof(s->base.err), "%s: out of memory", s->name);
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s: out of memory", s->name);
         return MTR_ENOMEM;
     }
     lr_reset(lr, s->f);
@@ -679,7 +670,7 @@ prescan(struct csv_src *s, uint64_t *rows, double *t_last)
     lr->consumed = s->lr.consumed;
     if (fseeko(s->f, start, SEEK_SET) != 0) {
         rc = MTR_EIO;
-        seterr(s->base.err, sizeof(s->base.err), "%s: seek: %s", s->name, strerror(errno));
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s: seek: %s", s->name, strerror(errno));
         goto out;
     }
     while ((rc = lr_next_data(lr, s->name, s->base.err, sizeof(s->base.err))) == MTR_OK) {
@@ -698,7 +689,7 @@ prescan(struct csv_src *s, uint64_t *rows, double *t_last)
     *rows = n;
     if (rc == MTR_OK && fseeko(s->f, start, SEEK_SET) != 0) {
         rc = MTR_EIO;
-        seterr(s->base.err, sizeof(s->base.err), "%s: seek: %s", s->name, strerror(errno));
+        mtrd_errf(s->base.err, sizeof(s->base.err), "%s: seek: %s", s->name, strerror(errno));
     }
     clearerr(s->f);
     s->lr.pos = 0;
@@ -719,9 +710,9 @@ find_rate(struct csv_src *s, const struct mtrd_source_spec *spec)
     enum mtr_err rc;
 
     if (spec->fs_Hz <= 0.0 && s->map.time_idx < 0) {
-        seterr(s->base.err, sizeof(s->base.err),
-               "%s:%" PRIu64 ": no time column (t or time*) and no sample rate given", s->name,
-               s->lr.line_no);
+        mtrd_errf(s->base.err, sizeof(s->base.err),
+                  "%s:%" PRIu64 ": no time column (t or time*) and no sample rate given", s->name,
+                  s->lr.line_no);
         return MTR_EINVAL;
     }
     if (is_seekable) {
@@ -754,11 +745,11 @@ find_rate(struct csv_src *s, const struct mtrd_source_spec *spec)
     double n1 = is_seekable ? (double)rows - 1.0 : 1.0;
     double fs = n1 / (t1 - t0);
     if (s->pending_count < want || (is_seekable && rows < 2) || !(t1 > t0) || !isfinite(fs)) {
-        seterr(s->base.err, sizeof(s->base.err),
-               "%s: cannot derive the sample rate from column '%s' (%s rows, first %.9g, last "
-               "%.9g); set the rate",
-               s->name, s->cols[s->map.time_idx], is_seekable ? "counted" : "first two",
-               s->pending_count > 0 ? t0 : 0.0, t1);
+        mtrd_errf(s->base.err, sizeof(s->base.err),
+                  "%s: cannot derive the sample rate from column '%s' (%s rows, first %.9g, last "
+                  "%.9g); set the rate",
+                  s->name, s->cols[s->map.time_idx], is_seekable ? "counted" : "first two",
+                  s->pending_count > 0 ? t0 : 0.0, t1);
         return MTR_EPROTO;
     }
     s->base.info.fs_Hz = fs;
@@ -795,13 +786,13 @@ mtrd_csv_open_stream(FILE *f,
         if (f != NULL) {
             (void)fclose(f); /* owned from the call on */
         }
-        seterr(err, err_cap, "csv: invalid argument");
+        mtrd_errf(err, err_cap, "csv: invalid argument");
         return MTR_EINVAL;
     }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         (void)fclose(f); /* owned from the call on */
-        seterr(err, err_cap, "%s: out of memory", name ? name : "csv");
+        mtrd_errf(err, err_cap, "%s: out of memory", name ? name : "csv");
         return MTR_ENOMEM;
     }
     s->base.ops = &csv_ops;
@@ -817,7 +808,7 @@ mtrd_csv_open_stream(FILE *f,
         rc = find_rate(s, spec);
     }
     if (rc != MTR_OK) {
-        seterr(err, err_cap, "%s", s->base.err);
+        mtrd_errf(err, err_cap, "%s", s->base.err);
         csv_close(&s->base);
         return rc;
     }
@@ -836,7 +827,7 @@ mtrd_csv_open(const struct mtrd_source_spec *spec,
     const char *path;
 
     if (spec == NULL || out == NULL) {
-        seterr(err, err_cap, "csv: invalid argument");
+        mtrd_errf(err, err_cap, "csv: invalid argument");
         return MTR_EINVAL;
     }
     path = spec->path;
@@ -846,7 +837,7 @@ mtrd_csv_open(const struct mtrd_source_spec *spec,
     f = fopen(path, "rb");
     if (f == NULL) {
         int e = errno;
-        seterr(err, err_cap, "%s: cannot open: %s", path, strerror(e));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", path, strerror(e));
         return e == ENOENT ? MTR_ENOENT : MTR_EIO;
     }
     return mtrd_csv_open_stream(f, path, spec, out, err, err_cap);

@@ -13,6 +13,7 @@
  */
 #include "csv_int.h"
 
+#include "log/errf.h"
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
@@ -58,19 +59,6 @@ mat_log(int log_level, char *message)
         mat_had_error = true;
     }
     (void)snprintf(mat_last_msg, sizeof(mat_last_msg), "%s", message != NULL ? message : "");
-}
-
-static void
-seterr(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* truncation is acceptable for a message */
-    va_end(ap);
 }
 
 static const char *
@@ -131,7 +119,7 @@ scan_dir(mat_t *mat, const char *file, struct mat_dir *dir, char *err, size_t er
 
     dir->count = 0;
     if (Mat_Rewind(mat) != 0) {
-        seterr(err, err_cap, "%s: cannot rewind: %s", file, matio_says());
+        mtrd_errf(err, err_cap, "%s: cannot rewind: %s", file, matio_says());
         return MTR_EIO;
     }
     mat_last_msg[0] = '\0';
@@ -146,13 +134,13 @@ scan_dir(mat_t *mat, const char *file, struct mat_dir *dir, char *err, size_t er
     }
     if (mat_had_error) {
         /* libmatio stops the listing at a damaged variable and says why only in its log */
-        seterr(err, err_cap, "%s: truncated or corrupt after %zu variable(s): %s", file, seen,
-               matio_says());
+        mtrd_errf(err, err_cap, "%s: truncated or corrupt after %zu variable(s): %s", file, seen,
+                  matio_says());
         return MTR_EPROTO;
     }
     if (dir->count == 0) {
-        seterr(err, err_cap, "%s: no readable variable (not a MAT file, or corrupt: %s)", file,
-               matio_says());
+        mtrd_errf(err, err_cap, "%s: no readable variable (not a MAT file, or corrupt: %s)", file,
+                  matio_says());
         return MTR_EPROTO;
     }
     return MTR_OK;
@@ -166,16 +154,16 @@ check_shape(const matvar_t *v, const char *file, size_t *len, char *err, size_t 
     size_t non_one = 0;
 
     if (v->class_type != MAT_C_DOUBLE && v->class_type != MAT_C_SINGLE) {
-        seterr(err, err_cap, "%s: variable '%s': class %d is not double or single", file, v->name,
-               (int)v->class_type);
+        mtrd_errf(err, err_cap, "%s: variable '%s': class %d is not double or single", file,
+                  v->name, (int)v->class_type);
         return MTR_ENOTSUP;
     }
     if (v->isComplex) {
-        seterr(err, err_cap, "%s: variable '%s' is complex", file, v->name);
+        mtrd_errf(err, err_cap, "%s: variable '%s' is complex", file, v->name);
         return MTR_ENOTSUP;
     }
     if (v->rank < 1 || v->rank > 8 || v->dims == NULL) {
-        seterr(err, err_cap, "%s: variable '%s': bad rank %d", file, v->name, v->rank);
+        mtrd_errf(err, err_cap, "%s: variable '%s': bad rank %d", file, v->name, v->rank);
         return MTR_EPROTO;
     }
     for (int d = 0; d < v->rank; d++) {
@@ -189,13 +177,13 @@ check_shape(const matvar_t *v, const char *file, size_t *len, char *err, size_t 
         }
     }
     if (non_one > 1) {
-        seterr(err, err_cap, "%s: variable '%s' is not a vector (rank %d, %zux%zu...)", file,
-               v->name, v->rank, v->dims[0], v->rank > 1 ? v->dims[1] : (size_t)1);
+        mtrd_errf(err, err_cap, "%s: variable '%s' is not a vector (rank %d, %zux%zu...)", file,
+                  v->name, v->rank, v->dims[0], v->rank > 1 ? v->dims[1] : (size_t)1);
         return MTR_ENOTSUP;
     }
     if (n == 0 || n > MAT_MAX_SAMPLES) {
-        seterr(err, err_cap, "%s: variable '%s': %zu samples (allowed 1..%zu)", file, v->name, n,
-               MAT_MAX_SAMPLES);
+        mtrd_errf(err, err_cap, "%s: variable '%s': %zu samples (allowed 1..%zu)", file, v->name, n,
+                  MAT_MAX_SAMPLES);
         return n == 0 ? MTR_EPROTO : MTR_ENOTSUP;
     }
     *len = n;
@@ -219,7 +207,8 @@ load_var(mat_t *mat,
     mat_last_msg[0] = '\0';
     v = Mat_VarReadInfo(mat, var);
     if (v == NULL) {
-        seterr(err, err_cap, "%s: variable '%s': cannot read header: %s", file, var, matio_says());
+        mtrd_errf(err, err_cap, "%s: variable '%s': cannot read header: %s", file, var,
+                  matio_says());
         return MTR_EPROTO;
     }
     rc = check_shape(v, file, len, err, err_cap);
@@ -229,16 +218,16 @@ load_var(mat_t *mat,
     }
     v = Mat_VarRead(mat, var);
     if (v == NULL) {
-        seterr(err, err_cap, "%s: variable '%s': cannot read data (truncated or corrupt?): %s",
-               file, var, matio_says());
+        mtrd_errf(err, err_cap, "%s: variable '%s': cannot read data (truncated or corrupt?): %s",
+                  file, var, matio_says());
         return MTR_EPROTO;
     }
     elem = v->class_type == MAT_C_DOUBLE ? sizeof(double) : sizeof(float);
     rc = check_shape(v, file, len, err, err_cap);
     if (rc == MTR_OK &&
         (v->data == NULL || v->nbytes < *len * elem || (size_t)v->data_size != elem)) {
-        seterr(err, err_cap, "%s: variable '%s': data missing or short (truncated?): %s", file, var,
-               matio_says());
+        mtrd_errf(err, err_cap, "%s: variable '%s': data missing or short (truncated?): %s", file,
+                  var, matio_says());
         rc = MTR_EPROTO;
     }
     if (rc != MTR_OK) {
@@ -265,8 +254,8 @@ to_floats(const matvar_t *v, size_t n, float *dst, const char *file, char *err, 
     for (size_t k = 0; k < n; k++) {
         double d = elem_at(v, k);
         if (!isfinite(d) || fabs(d) > (double)FLT_MAX) {
-            seterr(err, err_cap, "%s: variable '%s': sample %zu (0-based) is not finite (%g)", file,
-                   v->name, k, d);
+            mtrd_errf(err, err_cap, "%s: variable '%s': sample %zu (0-based) is not finite (%g)",
+                      file, v->name, k, d);
             return MTR_EPROTO;
         }
         dst[k] = (float)d;
@@ -293,31 +282,32 @@ rate_from_time(mat_t *mat,
     }
     for (size_t k = 0; k < n && rc == MTR_OK; k++) {
         if (!isfinite(elem_at(t, k))) {
-            seterr(err, err_cap, "%s: variable '%s': sample %zu (0-based) is not finite", file, var,
-                   k);
+            mtrd_errf(err, err_cap, "%s: variable '%s': sample %zu (0-based) is not finite", file,
+                      var, k);
             rc = MTR_EPROTO;
         } else if (k > 0 && !(elem_at(t, k) > elem_at(t, k - 1))) {
             /* a time base that does not increase is corrupt data (e.g. a damaged zlib block) */
-            seterr(err, err_cap,
-                   "%s: variable '%s': time does not increase at sample %zu (0-based): %.9g after "
-                   "%.9g",
-                   file, var, k, elem_at(t, k), elem_at(t, k - 1));
+            mtrd_errf(
+                err, err_cap,
+                "%s: variable '%s': time does not increase at sample %zu (0-based): %.9g after "
+                "%.9g",
+                file, var, k, elem_at(t, k), elem_at(t, k - 1));
             rc = MTR_EPROTO;
         }
     }
     if (rc == MTR_OK && n != n_want) {
-        seterr(err, err_cap,
-               "%s: variables differ in length: '%s' has %zu samples, the signals %zu", file, var,
-               n, n_want);
+        mtrd_errf(err, err_cap,
+                  "%s: variables differ in length: '%s' has %zu samples, the signals %zu", file,
+                  var, n, n_want);
         rc = MTR_EPROTO;
     }
     if (rc == MTR_OK) {
         double span = elem_at(t, n - 1) - elem_at(t, 0);
         if (n < 2 || !(span > 0.0)) {
-            seterr(err, err_cap,
-                   "%s: variable '%s': cannot derive the sample rate (%zu samples, span %g s); "
-                   "set the rate",
-                   file, var, n, span);
+            mtrd_errf(err, err_cap,
+                      "%s: variable '%s': cannot derive the sample rate (%zu samples, span %g s); "
+                      "set the rate",
+                      file, var, n, span);
             rc = MTR_EPROTO;
         } else {
             *fs = (double)(n - 1) / span;
@@ -353,14 +343,16 @@ load_signals(struct mat_src *s,
             s->n = n;
             first_name = var;
         } else if (n != s->n) {
-            seterr(err, err_cap, "%s: variables differ in length: '%s' has %zu samples, '%s' %zu",
-                   s->name, first_name, s->n, var, n);
+            mtrd_errf(err, err_cap,
+                      "%s: variables differ in length: '%s' has %zu samples, '%s' %zu", s->name,
+                      first_name, s->n, var, n);
             rc = MTR_EPROTO;
         }
         if (rc == MTR_OK) {
             s->ch[c] = malloc(n * sizeof(float));
             if (s->ch[c] == NULL) {
-                seterr(err, err_cap, "%s: out of memory for '%s' (%zu samples)", s->name, var, n);
+                mtrd_errf(err, err_cap, "%s: out of memory for '%s' (%zu samples)", s->name, var,
+                          n);
                 rc = MTR_ENOMEM;
             }
         }
@@ -400,7 +392,7 @@ read_file(
     enum mtr_err rc;
 
     if (dir == NULL) {
-        seterr(err, err_cap, "%s: out of memory", s->name);
+        mtrd_errf(err, err_cap, "%s: out of memory", s->name);
         return MTR_ENOMEM;
     }
     rc = scan_dir(mat, s->name, dir, err, err_cap);
@@ -415,8 +407,8 @@ read_file(
         goto out;
     }
     if (!(fs > 0.0) && map.time_idx < 0) {
-        seterr(err, err_cap, "%s: no time variable ('time' or 't') and no sample rate given",
-               s->name);
+        mtrd_errf(err, err_cap, "%s: no time variable ('time' or 't') and no sample rate given",
+                  s->name);
         rc = MTR_EINVAL;
         goto out;
     }
@@ -483,7 +475,8 @@ walk_v5(FILE *f, const char *file, char *err, size_t err_cap)
     }
     for (size_t k = 0; k < MAT_MAX_VARS && off < size; k++) {
         if (fseeko(f, (off_t)off, SEEK_SET) != 0 || fread(tag, 1, TAG_LEN, f) != TAG_LEN) {
-            seterr(err, err_cap, "%s: byte offset %" PRIu64 ": truncated element tag", file, off);
+            mtrd_errf(err, err_cap, "%s: byte offset %" PRIu64 ": truncated element tag", file,
+                      off);
             return MTR_EPROTO;
         }
         uint32_t type = get_u32(tag, is_swapped);
@@ -494,10 +487,10 @@ walk_v5(FILE *f, const char *file, char *err, size_t err_cap)
             len = (len + 7u) & ~(uint64_t)7u; /* uncompressed elements are 8-byte aligned */
         }
         if (off + TAG_LEN + len > size) {
-            seterr(err, err_cap,
-                   "%s: byte offset %" PRIu64 ": element of %" PRIu64
-                   " bytes runs past the end of the file (%" PRIu64 " bytes): truncated",
-                   file, off, len, size);
+            mtrd_errf(err, err_cap,
+                      "%s: byte offset %" PRIu64 ": element of %" PRIu64
+                      " bytes runs past the end of the file (%" PRIu64 " bytes): truncated",
+                      file, off, len, size);
             return MTR_EPROTO;
         }
         off += TAG_LEN + len;
@@ -517,14 +510,14 @@ mtrd_mat_open(const struct mtrd_source_spec *spec,
     enum mtr_err rc;
 
     if (spec == NULL || out == NULL || spec->path == NULL || spec->path[0] == '\0') {
-        seterr(err, err_cap, "mat: a file path is required");
+        mtrd_errf(err, err_cap, "mat: a file path is required");
         return MTR_EINVAL;
     }
     /* libmatio says only "could not open"; ask the OS first to tell "missing" apart. */
     f = fopen(spec->path, "rb");
     if (f == NULL) {
         int e = errno;
-        seterr(err, err_cap, "%s: cannot open: %s", spec->path, strerror(e));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", spec->path, strerror(e));
         return e == ENOENT ? MTR_ENOENT : MTR_EIO;
     }
     rc = walk_v5(f, spec->path, err, err_cap);
@@ -534,7 +527,7 @@ mtrd_mat_open(const struct mtrd_source_spec *spec,
     }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
-        seterr(err, err_cap, "%s: out of memory", spec->path);
+        mtrd_errf(err, err_cap, "%s: out of memory", spec->path);
         return MTR_ENOMEM;
     }
     s->base.ops = &mat_ops;
@@ -543,17 +536,17 @@ mtrd_mat_open(const struct mtrd_source_spec *spec,
     mat_last_msg[0] = '\0';
     mat = Mat_Open(spec->path, MAT_ACC_RDONLY);
     if (mat == NULL) {
-        seterr(err, err_cap, "%s: not a MATLAB v5/v7.3 file or unreadable (%s)", spec->path,
-               matio_says());
+        mtrd_errf(err, err_cap, "%s: not a MATLAB v5/v7.3 file or unreadable (%s)", spec->path,
+                  matio_says());
         mat_close(&s->base);
         return MTR_EPROTO;
     }
     if (Mat_GetVersion(mat) == MAT_FT_MAT4) {
         /* v4 has no header, so libmatio takes any garbage for it: treat it as malformed. */
-        seterr(err, err_cap,
-               "%s: no MATLAB v5 header at byte offset 0 (garbage, or a v4 file, which is not "
-               "supported)",
-               spec->path);
+        mtrd_errf(err, err_cap,
+                  "%s: no MATLAB v5 header at byte offset 0 (garbage, or a v4 file, which is not "
+                  "supported)",
+                  spec->path);
         rc = MTR_EPROTO;
     } else {
         rc = read_file(s, mat, spec, err, err_cap);

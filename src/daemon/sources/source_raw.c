@@ -12,6 +12,7 @@
  */
 #include "source.h"
 
+#include "log/errf.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -47,19 +48,6 @@ struct raw_src {
     enum mtr_err sticky;  /* Error or end to return from the next read (MTR_OK: none). */
     unsigned char buf[RAW_BUF_CAP];
 };
-
-static void
-seterr(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || err_cap == 0) {
-        return;
-    }
-    va_start(ap, fmt);
-    (void)vsnprintf(err, err_cap, fmt, ap); /* truncation is acceptable for a message */
-    va_end(ap);
-}
 
 static uint32_t
 le32(const unsigned char *b)
@@ -103,8 +91,8 @@ fill(struct raw_src *s)
             continue;
         }
         if (n < 0) {
-            seterr(s->base.err, sizeof(s->base.err), "%s: byte offset %" PRIu64 ": read: %s",
-                   s->name, s->offset + s->len, strerror(errno));
+            mtrd_errf(s->base.err, sizeof(s->base.err), "%s: byte offset %" PRIu64 ": read: %s",
+                      s->name, s->offset + s->len, strerror(errno));
             return MTR_EIO;
         }
         if (n == 0) {
@@ -131,11 +119,11 @@ decode_samples(struct raw_src *s, float *x, size_t max, size_t *got)
             double v = decode(s, b + c * s->value_len, c < half ? s->u_scale : s->i_scale);
             float f = (float)v;
             if (!isfinite(f)) {
-                seterr(s->base.err, sizeof(s->base.err),
-                       "%s: byte offset %" PRIu64 ": channel %c%zu of sample %" PRIu64
-                       " is not finite",
-                       s->name, s->offset + k * s->frame_len + c * s->value_len,
-                       c < half ? 'U' : 'I', c % half + 1, (s->offset / s->frame_len) + k);
+                mtrd_errf(s->base.err, sizeof(s->base.err),
+                          "%s: byte offset %" PRIu64 ": channel %c%zu of sample %" PRIu64
+                          " is not finite",
+                          s->name, s->offset + k * s->frame_len + c * s->value_len,
+                          c < half ? 'U' : 'I', c % half + 1, (s->offset / s->frame_len) + k);
                 rc = MTR_EPROTO;
                 break;
             }
@@ -169,10 +157,10 @@ raw_read(struct mtrd_source *src, float *x, size_t max_samples, size_t *got)
     rc = fill(s);
     if (rc == MTR_OK && s->len < s->frame_len) {
         if (s->len > 0) {
-            seterr(s->base.err, sizeof(s->base.err),
-                   "%s: byte offset %" PRIu64 ": partial sample at end of stream (%zu of %zu "
-                   "bytes)",
-                   s->name, s->offset, s->len, s->frame_len);
+            mtrd_errf(s->base.err, sizeof(s->base.err),
+                      "%s: byte offset %" PRIu64 ": partial sample at end of stream (%zu of %zu "
+                      "bytes)",
+                      s->name, s->offset, s->len, s->frame_len);
             rc = MTR_EPROTO;
         } else {
             rc = MTR_EOF;
@@ -211,27 +199,27 @@ static enum mtr_err
 check_spec(const struct mtrd_source_spec *spec, const char *name, char *err, size_t err_cap)
 {
     if (!(spec->fs_Hz > 0.0) || !isfinite(spec->fs_Hz)) {
-        seterr(err, err_cap, "%s: a raw stream has no header: the sample rate (fs_Hz) is required",
-               name);
+        mtrd_errf(err, err_cap,
+                  "%s: a raw stream has no header: the sample rate (fs_Hz) is required", name);
         return MTR_EINVAL;
     }
     if (spec->phase_count > MTRD_SOURCE_MAX_PHASES) {
-        seterr(err, err_cap, "%s: phase count %u out of range 1..%d", name,
-               (unsigned)spec->phase_count, MTRD_SOURCE_MAX_PHASES);
+        mtrd_errf(err, err_cap, "%s: phase count %u out of range 1..%d", name,
+                  (unsigned)spec->phase_count, MTRD_SOURCE_MAX_PHASES);
         return MTR_EINVAL;
     }
     if (spec->raw_fmt != MTRD_RAW_S16 && spec->raw_fmt != MTRD_RAW_S32 &&
         spec->raw_fmt != MTRD_RAW_F32) {
-        seterr(err, err_cap, "%s: unknown raw encoding %d", name, (int)spec->raw_fmt);
+        mtrd_errf(err, err_cap, "%s: unknown raw encoding %d", name, (int)spec->raw_fmt);
         return MTR_EINVAL;
     }
     if (spec->raw_fmt != MTRD_RAW_F32 &&
         (!(spec->raw_u_scale > 0.0 || spec->raw_u_scale < 0.0) || !isfinite(spec->raw_u_scale) ||
          !(spec->raw_i_scale > 0.0 || spec->raw_i_scale < 0.0) || !isfinite(spec->raw_i_scale))) {
-        seterr(err, err_cap,
-               "%s: integer raw samples need raw_u_scale and raw_i_scale (V and A per count), "
-               "got %g and %g",
-               name, spec->raw_u_scale, spec->raw_i_scale);
+        mtrd_errf(err, err_cap,
+                  "%s: integer raw samples need raw_u_scale and raw_i_scale (V and A per count), "
+                  "got %g and %g",
+                  name, spec->raw_u_scale, spec->raw_i_scale);
         return MTR_EINVAL;
     }
     return MTR_OK;
@@ -266,7 +254,7 @@ mtrd_raw_open(const struct mtrd_source_spec *spec,
     uint8_t phases;
 
     if (spec == NULL || out == NULL) {
-        seterr(err, err_cap, "raw: invalid argument");
+        mtrd_errf(err, err_cap, "raw: invalid argument");
         return MTR_EINVAL;
     }
     path = spec->path;
@@ -277,7 +265,7 @@ mtrd_raw_open(const struct mtrd_source_spec *spec,
     }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
-        seterr(err, err_cap, "%s: out of memory", is_stdin ? "(stdin)" : path);
+        mtrd_errf(err, err_cap, "%s: out of memory", is_stdin ? "(stdin)" : path);
         return MTR_ENOMEM;
     }
     s->base.ops = &raw_ops;
@@ -285,7 +273,7 @@ mtrd_raw_open(const struct mtrd_source_spec *spec,
     s->fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0) {
         int e = errno;
-        seterr(err, err_cap, "%s: cannot open: %s", path, strerror(e));
+        mtrd_errf(err, err_cap, "%s: cannot open: %s", path, strerror(e));
         free(s);
         return e == ENOENT ? MTR_ENOENT : MTR_EIO;
     }

@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mtrd_it  # noqa: E402
+from pymodbus.exceptions import ModbusException  # noqa: E402
 
 METERD, WAVE, DOC = sys.argv[1:4]
 chk = mtrd_it.Checks("test_modbus_live")
@@ -95,9 +96,10 @@ def main():
         while d.p.poll() is None:
             try:
                 fr = read_frame(c)
-            except (IOError, OSError, AttributeError) as e:
+            except (IOError, OSError, AttributeError, ModbusException) as e:
                 # at the end of the replay meterd closes its server a moment before it
-                # exits: a failed read then is the end, not an error
+                # exits: a failed read then is the end, not an error (pymodbus raises its
+                # own ConnectionException for the closed socket)
                 try:
                     d.p.wait(timeout=3)
                 except subprocess.TimeoutExpired:
