@@ -396,8 +396,6 @@ measure_lines(struct mtr_metro *m, struct mtr_metro_frame *frame)
             frame->i_n_A =
                 (float)sqrt(sum_sq_pair(mtr_metro_x(m, 2), mtr_metro_x(m, 3), 1.0f, n) / (double)n);
         }
-    } else {
-        frame->i_n_A = frame->ph[0].i_rms_A; /* single phase: the neutral carries I1 */
     }
 }
 
@@ -501,6 +499,8 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     if (measured < m->phase_count) {
         infer_balanced(frame);
         frame->i_n_A = 0.0f;
+    } else if (m->phase_count == 1) {
+        frame->i_n_A = frame->ph[0].i_rms_A; /* single phase: the neutral carries I1 */
     }
     double a1 = atan2((double)sp[0].u1_im, (double)sp[0].u1_re);
     for (unsigned p = 0; p < m->phase_count; p++) {

@@ -238,6 +238,10 @@ test_rows(void **state)
             double u2 = row->s.ph[1].u1_V;
             EXPECT_REL(row->name, "U12", fr.u_ll_V[0], sqrt(u1 * u1 + u2 * u2 + u1 * u2), 0.01);
         }
+        if (row->s.phases == 1) {
+            /* a single phase's neutral carries the phase current */
+            EXPECT_REL(row->name, "In", fr.i_n_A, row->s.ph[0].i1_A, 0.01);
+        }
         if (row->net == MTR_METRO_NET_SPLIT) {
             EXPECT_REL(row->name, "U12", fr.u_ll_V[0], 240, 0.01);
             EXPECT_REL(row->name, "In", fr.i_n_A, 6, 0.02); /* 10 A and -4 A in phase */
