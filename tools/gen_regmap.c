@@ -11,37 +11,12 @@
 
 #include "meterd/cat.h"
 
+/* the catalogue's unit symbol; the document shows "-" where there is none */
 static const char *
-unit_str(uint8_t unit)
+doc_unit(uint8_t unit)
 {
-    switch (unit) {
-    case MTR_CAT_UNIT_S:
-        return "s";
-    case MTR_CAT_UNIT_DEG:
-        return "deg";
-    case MTR_CAT_UNIT_W:
-        return "W";
-    case MTR_CAT_UNIT_VA:
-        return "VA";
-    case MTR_CAT_UNIT_VAR:
-        return "var";
-    case MTR_CAT_UNIT_WH:
-        return "Wh";
-    case MTR_CAT_UNIT_VAH:
-        return "VAh";
-    case MTR_CAT_UNIT_VARH:
-        return "varh";
-    case MTR_CAT_UNIT_A:
-        return "A";
-    case MTR_CAT_UNIT_V:
-        return "V";
-    case MTR_CAT_UNIT_HZ:
-        return "Hz";
-    case MTR_CAT_UNIT_PCT:
-        return "%";
-    default:
-        return "-";
-    }
+    const char *u = mtr_cat_unit_str(unit);
+    return u[0] != '\0' ? u : "-";
 }
 
 static const char *
@@ -67,7 +42,7 @@ type_str(uint8_t mb)
 static void
 lsb_str(const struct mtr_cat_entry *e, char *out, size_t cap)
 {
-    const char *u = unit_str(e->unit);
+    const char *u = doc_unit(e->unit);
     if (e->unit == MTR_CAT_UNIT_S && e->scaler == -3) {
         (void)snprintf(out, cap, "1 ms");
     } else if (e->unit == MTR_CAT_UNIT_NONE) {
@@ -92,10 +67,10 @@ float_str(const struct mtr_cat_entry *e, char *out, size_t cap)
         (void)snprintf(out, cap, "-");
     } else if (e->mb == MTR_CAT_MB_S32) {
         (void)snprintf(out, cap, "%u (%s)", e->mb_addr + MTR_CAT_MB_FLOAT_OFFSET,
-                       e->unit == MTR_CAT_UNIT_NONE ? "ratio" : unit_str(e->unit));
+                       e->unit == MTR_CAT_UNIT_NONE ? "ratio" : doc_unit(e->unit));
     } else {
         (void)snprintf(out, cap, "%u (k%s)", e->mb_addr + MTR_CAT_MB_FLOAT_OFFSET,
-                       unit_str(e->unit));
+                       doc_unit(e->unit));
     }
 }
 

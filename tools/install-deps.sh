@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages meterd builds and tests with (only those missing).
-# Debian 12; run as root. Used by ./start.sh, ./test.sh and .ci/run.
+# Debian 12; run as root. Used by ./start.sh and ./test.sh; .ci/run installs the
+# list this script prints with --list --test (the one place the packages are named).
 set -euo pipefail
 
 BUILD_PKGS="build-essential cmake pkg-config libmodbus-dev libmatio-dev libinih-dev libcjson-dev
@@ -9,8 +10,17 @@ TEST_PKGS="clang libclang-rt-14-dev clang-format-14 gcc-arm-none-eabi libnewlib-
  valgrind mbpoll python3 python3-pymodbus socat cppcheck"
 
 want="$BUILD_PKGS"
-if [ "${1:-}" = "--test" ]; then
-    want="$BUILD_PKGS $TEST_PKGS"
+list_only=0
+for arg in "$@"; do
+    case "$arg" in
+    --test) want="$BUILD_PKGS $TEST_PKGS" ;;
+    --list) list_only=1 ;;
+    *) echo "install-deps: unknown argument $arg (use --test, --list)" >&2; exit 2 ;;
+    esac
+done
+if [ "$list_only" = 1 ]; then
+    echo $want
+    exit 0
 fi
 
 missing=""

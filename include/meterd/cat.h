@@ -144,6 +144,24 @@ MTR_NODISCARD enum mtr_err
 mtr_cat_value_int(const struct mtr_cat_entry *e, const struct mtr_snapshot *s, int64_t *value);
 
 /**
+ * Whether an entry applies to a meter measuring phase_count phases (entries of
+ * phases L2/L3 do not apply to a single-phase meter; totals and meter state always do).
+ * @param[in] e            Entry.
+ * @param[in] phase_count  Phases measured, 1..3.
+ * @return true when the entry has a value on such a meter; false for NULL.
+ */
+bool mtr_cat_applies(const struct mtr_cat_entry *e, uint8_t phase_count);
+
+/**
+ * Symbol of a DLMS unit, as printed beside values ("V", "Wh", "%", "deg").
+ * @param[in] unit  enum mtr_cat_unit value.
+ * @return A static string; "" for MTR_CAT_UNIT_NONE (dimensionless, counts) and for
+ *         unknown units.
+ * Context: any; no allocation.
+ */
+const char *mtr_cat_unit_str(uint8_t unit);
+
+/**
  * Find an entry by name.
  * @param[in] name  NUL-terminated name; NULL gives NULL.
  * @return The entry, or NULL.

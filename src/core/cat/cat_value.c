@@ -383,3 +383,47 @@ mtr_cat_mb_encode(const struct mtr_snapshot *s, uint16_t *regs, size_t reg_count
     }
     return MTR_OK;
 }
+
+const char *
+mtr_cat_unit_str(uint8_t unit)
+{
+    switch (unit) {
+    case MTR_CAT_UNIT_S:
+        return "s";
+    case MTR_CAT_UNIT_DEG:
+        return "deg";
+    case MTR_CAT_UNIT_W:
+        return "W";
+    case MTR_CAT_UNIT_VA:
+        return "VA";
+    case MTR_CAT_UNIT_VAR:
+        return "var";
+    case MTR_CAT_UNIT_WH:
+        return "Wh";
+    case MTR_CAT_UNIT_VAH:
+        return "VAh";
+    case MTR_CAT_UNIT_VARH:
+        return "varh";
+    case MTR_CAT_UNIT_A:
+        return "A";
+    case MTR_CAT_UNIT_V:
+        return "V";
+    case MTR_CAT_UNIT_HZ:
+        return "Hz";
+    case MTR_CAT_UNIT_PCT:
+        return "%";
+    default:
+        return "";
+    }
+}
+
+bool
+mtr_cat_applies(const struct mtr_cat_entry *e, uint8_t phase_count)
+{
+    if (e == NULL) {
+        return false;
+    }
+    bool is_per_phase =
+        e->src == MTR_CAT_SRC_PHASE_F32 || e->src == MTR_CAT_SRC_REG || e->src == MTR_CAT_SRC_NET;
+    return !is_per_phase || e->phase >= MTR_REG_TOTAL || e->phase < phase_count;
+}

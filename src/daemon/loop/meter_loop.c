@@ -19,6 +19,7 @@
 
 #include "log/log.h"
 #include "loop/console.h"
+#include "meterd/cat.h"
 #include "meterd/metrology.h"
 #include "meterd/reg.h"
 #include "meterd/snapshot.h"
@@ -257,34 +258,37 @@ open_modbus(struct meter *mt)
     return MTRD_EXIT_OK;
 }
 
+/* --frames-csv: one column per catalogue entry that applies to the phases measured. */
 static void
-frames_header(FILE *out, unsigned phases)
+frames_header(FILE *out, uint8_t phases)
 {
-    fputs("seq,t_s,samples,flags,f_Hz,f10_Hz,seq_order,missing_mask,p_total_W,q1_total_var,"
-          "s_total_VA,i_n_A",
-          out);
-    for (unsigned p = 1; p <= phases; p++) {
-        fprintf(out,
-                ",u_l%u_V,i_l%u_A,p_l%u_W,q1_l%u_var,qb_l%u_var,s_l%u_VA,pf_l%u,phi_l%u_deg,"
-                "u_thd_l%u_pct,i_thd_l%u_pct",
-                p, p, p, p, p, p, p, p, p, p);
+    size_t count = 0;
+    const struct mtr_cat_entry *cat = mtr_cat_entries(&count);
+    fputs("t_s,flags", out);
+    for (size_t i = 0; i < count; i++) {
+        if (mtr_cat_applies(&cat[i], phases)) {
+            fprintf(out, ",%s", cat[i].name);
+        }
     }
     fputc('\n', out);
 }
 
 static void
-frames_line(FILE *out, const struct mtr_metro_frame *f, double fs_Hz)
+frames_line(FILE *out, const struct mtr_snapshot *s, double fs_Hz)
 {
-    fprintf(out, "%llu,%.6f,%u,0x%x,%.4f,%.4f,%d,%u,%.6g,%.6g,%.6g,%.6g",
-            (unsigned long long)f->seq, (double)f->sample_start / fs_Hz, f->sample_count, f->flags,
-            (double)f->f_Hz, (double)f->f10_Hz, (int)f->seq_order, f->missing_mask,
-            (double)f->total.p_W, (double)f->total.q1_var, (double)f->total.s_VA, (double)f->i_n_A);
-    for (unsigned p = 0; p < f->phase_count; p++) {
-        const struct mtr_metro_phase *ph = &f->ph[p];
-        fprintf(out, ",%.7g,%.7g,%.7g,%.7g,%.7g,%.7g,%.5f,%.3f,%.4f,%.4f", (double)ph->u_rms_V,
-                (double)ph->i_rms_A, (double)ph->p_W, (double)ph->q1_var, (double)ph->qb_var,
-                (double)ph->s_VA, (double)ph->pf_ratio, (double)ph->phi_deg, (double)ph->u_thd_pct,
-                (double)ph->i_thd_pct);
+    size_t count = 0;
+    const struct mtr_cat_entry *cat = mtr_cat_entries(&count);
+    fprintf(out, "%.6f,0x%x", (double)s->frame.sample_start / fs_Hz, s->frame.flags);
+    for (size_t i = 0; i < count; i++) {
+        double v = 0.0;
+        if (!mtr_cat_applies(&cat[i], s->frame.phase_count)) {
+            continue;
+        }
+        if (mtr_cat_value(&cat[i], s, &v) == MTR_OK) {
+            fprintf(out, ",%.15g", v);
+        } else {
+            fputc(',', out);
+        }
     }
     fputc('\n', out);
 }
@@ -313,9 +317,9 @@ on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
         enum mtr_err pe = mtrd_modbus_publish(mt->mb, &mt->snap);
         (void)pe; /* only fails on NULL arguments */
     }
-    mtrd_report_add(&mt->report, fr, &mt->regs);
+    mtrd_report_add(&mt->report, &mt->snap);
     if (mt->frames != NULL) {
-        frames_line(mt->frames, fr, mt->src->info.fs_Hz);
+        frames_line(mt->frames, &mt->snap, mt->src->info.fs_Hz);
     }
     double now = now_s();
     if (mt->cfg->nv_sync_ms > 0 &&

@@ -86,15 +86,16 @@ FRAMES_RE = re.compile(r"record (\d+), (\d+) frames")
 def stored(meterd, data_dir):
     """The register store as --show-registers --report json prints it.
 
-    Returns (exit code, dict): dict has 'Wh' (registers_Wh) and 'frames' (frames
-    counted by the store), or None if it could not be read."""
+    Returns (exit code, dict): dict has 'Wh' (the energy registers by catalogue name,
+    e.g. 'e_a_imp_total', in Wh/varh/VAh) and 'frames' (frames counted by the store),
+    or None if it could not be read."""
     rc, out, _ = run(meterd, ["--show-registers", "--data-dir", data_dir, "--report", "json"], 30)
     try:
         d = json.loads(out)
     except ValueError:
         return rc, None
     m = FRAMES_RE.search(d.get("input", ""))
-    return rc, {"Wh": d["registers_Wh"], "frames": int(m.group(2)) if m else None,
+    return rc, {"Wh": {k: v for k, v in d["values"].items() if k.startswith("e_")}, "frames": int(m.group(2)) if m else None,
                 "record": int(m.group(1)) if m else None}
 
 

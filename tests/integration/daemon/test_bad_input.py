@@ -125,7 +125,7 @@ def main():
                 continue
             if c.get("mid") and rc == 1:
                 # whole frames before the bad sample only
-                added = after["Wh"]["total"]["a_imp"] - before["Wh"]["total"]["a_imp"]
+                added = after["Wh"]["e_a_imp_total"] - before["Wh"]["e_a_imp_total"]
                 frames = after["frames"] - before["frames"]
                 n_bad = c.get("bad_sample", 10000)
                 max_frames = n_bad // (20000 // 5)  # 10 cycles of 50 Hz at 20 kHz = 4000

@@ -42,7 +42,7 @@ def stored_a(dd):
     rc, st = mtrd_it.stored(METERD, dd)
     if st is None:
         return rc, None, None
-    return rc, st["Wh"]["total"]["a_imp"], st["frames"]
+    return rc, st["Wh"]["e_a_imp_total"], st["frames"]
 
 
 def main():

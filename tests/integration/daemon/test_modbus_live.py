@@ -150,10 +150,10 @@ def main():
     fm = sum(f["f"] for f in fl) / len(fl)
     chk.check(abs(fm - 49.985) <= 0.010, "f over Modbus %.4f Hz, SOURCE.md 49.985 Hz" % fm)
     if rep:
-        want = math.floor(rep["registers_Wh"]["total"]["a_imp"] + 1e-9)
+        want = math.floor(rep["values"]["e_a_imp_total"] + 1e-9)
         chk.check(e[-1] == want or len(seqs) < n_rep,
                   "last +A over Modbus %d Wh = final register %s Wh truncated" % (
-                      e[-1], rep["registers_Wh"]["total"]["a_imp"]))
+                      e[-1], rep["values"]["e_a_imp_total"]))
     chk.check(len(mb) >= 2, "mbpoll read %d times during the replay" % len(mb))
     u_seen = {f["u_raw_l1"] for f in fl}
     pt_seen = [f["pt"] for f in fl]
