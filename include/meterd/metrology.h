@@ -56,14 +56,15 @@ enum mtr_metro_qdef {
 };
 
 /** Frame flags (bit mask). */
-#define MTR_METRO_FLAG_F_INVALID                                                                 \
-    (1u << 0)                              /**< No zero crossings: frame closed on nominal time. \
-                                            */
-#define MTR_METRO_FLAG_TRUNCATED (1u << 1) /**< Frame hit MTR_CFG_MAX_FRAME_SAMPLES. */
-#define MTR_METRO_FLAG_GAP       (1u << 2) /**< Caller reported a sample gap in this frame. */
-#define MTR_METRO_FLAG_PARTIAL   (1u << 3) /**< Closed by mtr_metro_flush() before its end. */
-#define MTR_METRO_FLAG_FIRST     (1u << 4) /**< First frame after init: DC and filters settling. */
-#define MTR_METRO_FLAG_F10_NEW   (1u << 5) /**< f10_Hz holds a new IEC 61000-4-30 10-s value. */
+#define MTR_METRO_FLAG_F_INVALID                                    \
+    (1u << 0) /**< No zero crossings: frame closed on nominal time. \
+               */
+#define MTR_METRO_FLAG_TRUNCATED \
+    (1u << 1) /**< Reserved: never set (init rejects rates whose frames would not fit). */
+#define MTR_METRO_FLAG_GAP     (1u << 2) /**< Caller reported a sample gap in this frame. */
+#define MTR_METRO_FLAG_PARTIAL (1u << 3) /**< Closed by mtr_metro_flush() before its end. */
+#define MTR_METRO_FLAG_FIRST   (1u << 4) /**< First frame after init: DC and filters settling. */
+#define MTR_METRO_FLAG_F10_NEW (1u << 5) /**< f10_Hz holds a new IEC 61000-4-30 10-s value. */
 
 /** Calibration of one phase. Zero everywhere is "uncalibrated, ideal". */
 struct mtr_metro_phase_cal {

@@ -47,7 +47,7 @@ struct mtrd_config {
     int64_t i_phase_mdeg[3];
     int64_t i_skew_ns[3];
     /* [replay] */
-    double speed;                   /**< 1 = real time, 0 = as fast as possible */
+    double speed_x;                 /**< 1 = real time, 0 = as fast as possible */
     double duration_s;              /**< stop after this much meter time; 0 = end of input */
     char report[MTRD_WORD_CAP];     /**< "", text, json: print a report at the end */
     char frames_csv[MTRD_PATH_CAP]; /**< write one CSV line per frame to this file */
@@ -89,7 +89,12 @@ enum mtr_err mtrd_config_set(
 /** Whether an option takes no value (a boolean flag). Unknown names: false. */
 bool mtrd_config_is_flag(const char *name);
 
-/** Cross-field checks (raw needs fs, window syntax...). */
+/**
+ * Cross-field checks: known source, network, raw format, q-def and report words; f-nom 0, 50
+ * or 60; a raw source has --fs; --window is FIRST:LAST with FIRST <= LAST.
+ * @retval MTR_OK      Consistent.
+ * @retval MTR_EINVAL  Not; err names the option and the accepted values.
+ */
 enum mtr_err mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap);
 
 /**

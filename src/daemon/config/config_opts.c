@@ -205,7 +205,7 @@ static const struct opt g_opts[] = {
     NUM("replay",
         "speed",
         OPT_DBL,
-        speed,
+        speed_x,
         0,
         1e6,
         "1",

@@ -359,7 +359,7 @@ feed(struct meter *mt, const float *x, size_t n)
 static void
 pace(struct meter *mt)
 {
-    double speed = mt->cfg->speed;
+    double speed = mt->cfg->speed_x;
     double target =
         speed > 0.0 ? mt->t_start + (double)mt->samples_in / mt->src->info.fs_Hz / speed : 0.0;
     for (;;) {
@@ -429,7 +429,8 @@ static int
 run_samples(struct meter *mt, volatile sig_atomic_t *stop)
 {
     const unsigned chans = 2u * mt->src->info.phase_count;
-    const size_t chunk = mt->cfg->speed > 0.0 && mt->cfg->speed <= 10.0 ? CHUNK_LIVE : CHUNK_REPLAY;
+    const size_t chunk =
+        mt->cfg->speed_x > 0.0 && mt->cfg->speed_x <= 10.0 ? CHUNK_LIVE : CHUNK_REPLAY;
     float *x = malloc(chunk * chans * sizeof(float));
     if (x == NULL) {
         mtrd_log(MTRD_LOG_ERROR, "out of memory for the sample buffer");

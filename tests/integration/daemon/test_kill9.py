@@ -86,8 +86,8 @@ def main():
             if not chk.check(a is not None, "%s: --show-registers reads the store (exit %d)%s" % (
                     tag, rc, "" if a is not None else " -- daemon stderr: " + err[-300:])):
                 continue
-            chk.check(rc_d == -signal.SIGKILL or rc_d is not None,
-                      "%s: daemon ended by SIGKILL" % tag)
+            chk.check(rc_d == -signal.SIGKILL,
+                      "%s: daemon ended by SIGKILL during the replay (exit %s)" % (tag, rc_d))
             chk.check(a + 1e-6 >= prev_a, "%s: +A %.6f Wh >= previous stored %.6f Wh" % (
                 tag, a, prev_a))
             chk.check(frames is not None and frames >= prev_frames,
