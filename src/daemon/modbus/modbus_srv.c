@@ -8,6 +8,14 @@
  * sent as the socket accepts them. While a client's send buffer is nearly full
  * (it sends requests without reading the replies), its further requests wait in
  * the kernel: back-pressure instead of a stall or unbounded memory.
+ *
+ * Why not libmodbus's server side (modbus_receive + modbus_reply): this server runs
+ * inside the single-threaded meter loop, which must never block. modbus_receive()
+ * waits until a whole request has arrived, so one client that sends half a header
+ * stalls every other client and the metrology; and modbus_reply() sleeps the response
+ * timeout before the exception replies to a bad address or count (response_exception()
+ * with to_flush). The protocol constants still come from <modbus.h>; the client side of
+ * the tests is other people's code (mbpoll, pymodbus).
  */
 #include "modbus/modbus_srv.h"
 

@@ -129,7 +129,10 @@ enum mtr_err mtrd_source_read(struct mtrd_source *src, float *x, size_t max_samp
 /** Close and free; NULL is allowed. */
 void mtrd_source_close(struct mtrd_source *src);
 
-/* Per-format openers, called by mtrd_source_open(). */
+/**
+ * Per-format openers, called by mtrd_source_open(): arguments, results and every error
+ * code as documented there; each reader's file comment says how it maps channels.
+ */
 enum mtr_err mtrd_comtrade_open(const struct mtrd_source_spec *spec,
                                 struct mtrd_source **out,
                                 char *err,
