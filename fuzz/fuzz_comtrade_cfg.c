@@ -14,19 +14,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int
-cfg_equal(const struct mtrd_comtrade_cfg *a, const struct mtrd_comtrade_cfg *b)
-{
-    struct mtrd_comtrade_cfg x = *a;
-    struct mtrd_comtrade_cfg y = *b;
-
-    x.analog = y.analog = NULL;
-    x.digital = y.digital = NULL;
-    return memcmp(&x, &y, sizeof(x)) == 0 &&
-           memcmp(a->analog, b->analog, a->analog_count * sizeof(*a->analog)) == 0 &&
-           memcmp(a->digital, b->digital, a->digital_count * sizeof(*a->digital)) == 0;
-}
-
-static int
 is_zero(const struct mtrd_comtrade_cfg *c)
 {
     static const struct mtrd_comtrade_cfg zero;
@@ -67,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     if (mtrd_comtrade_parse_cfg(out, len, "again.cfg", b, err, sizeof(err)) != MTR_OK ||
-        !cfg_equal(a, b)) {
+        !mtrd_comtrade_cfg_equal(a, b)) {
         abort(); /* parse -> write -> parse must give the same structure */
     }
     if (mtrd_comtrade_write_cfg(b, out2, len + 1u, &len2) != MTR_OK || len2 != len ||

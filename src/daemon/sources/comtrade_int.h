@@ -240,4 +240,13 @@ typedef void (*mtrd_comtrade_list_fn)(void *ctx, const char *line);
 MTR_NODISCARD enum mtr_err mtrd_comtrade_list_channels(
     const char *cfg_path, mtrd_comtrade_list_fn fn, void *ctx, char *err, size_t err_cap);
 
+/**
+ * Whether two parsed configurations are equal: every field, channel and digital line.
+ * Compares bytes, which is exact because mtrd_comtrade_parse_cfg() zero-fills what it fills.
+ * @param[in] a  Parsed configuration.
+ * @param[in] b  Parsed configuration.
+ * @return true when equal. Context: tests and fuzzing (parse -> write -> parse).
+ */
+bool mtrd_comtrade_cfg_equal(const struct mtrd_comtrade_cfg *a, const struct mtrd_comtrade_cfg *b);
+
 #endif /* METERD_COMTRADE_INT_H */

@@ -2212,3 +2212,16 @@ mtrd_comtrade_list_channels(
     mtrd_comtrade_cfg_free(&cfg);
     return MTR_OK;
 }
+
+bool
+mtrd_comtrade_cfg_equal(const struct mtrd_comtrade_cfg *a, const struct mtrd_comtrade_cfg *b)
+{
+    struct mtrd_comtrade_cfg x = *a;
+    struct mtrd_comtrade_cfg y = *b;
+
+    x.analog = y.analog = NULL;
+    x.digital = y.digital = NULL;
+    return memcmp(&x, &y, sizeof(x)) == 0 &&
+           memcmp(a->analog, b->analog, a->analog_count * sizeof(*a->analog)) == 0 &&
+           memcmp(a->digital, b->digital, a->digital_count * sizeof(*a->digital)) == 0;
+}

@@ -562,19 +562,6 @@ test_parse_fields(void **state)
     mtrd_comtrade_cfg_free(&cfg);
 }
 
-static bool
-cfg_equal(const struct mtrd_comtrade_cfg *a, const struct mtrd_comtrade_cfg *b)
-{
-    struct mtrd_comtrade_cfg x = *a;
-    struct mtrd_comtrade_cfg y = *b;
-
-    x.analog = y.analog = NULL;
-    x.digital = y.digital = NULL;
-    return memcmp(&x, &y, sizeof(x)) == 0 &&
-           memcmp(a->analog, b->analog, a->analog_count * sizeof(*a->analog)) == 0 &&
-           memcmp(a->digital, b->digital, a->digital_count * sizeof(*a->digital)) == 0;
-}
-
 static void
 test_round_trip(void **state)
 {
@@ -611,7 +598,7 @@ test_round_trip(void **state)
         if (mtrd_comtrade_parse_cfg(out, len, "rewritten", &b, err, sizeof(err)) != MTR_OK) {
             fail_msg("%s: reparse: %s\n%s", files[k].file, err, out);
         }
-        if (!cfg_equal(&a, &b)) {
+        if (!mtrd_comtrade_cfg_equal(&a, &b)) {
             fail_msg("%s: parse -> write -> parse differs", files[k].file);
         }
         mtrd_comtrade_cfg_free(&a);
