@@ -261,6 +261,21 @@ hh_signal(struct mtrd_synth_hh *hh, double t)
     return MTR_OK;
 }
 
+/* The simulated front end of both scenarios: 24-bit ADC, 1 LSB of noise, no impairments. */
+static struct mtrd_synth_frontend
+default_frontend(uint64_t seed)
+{
+    struct mtrd_synth_frontend fe;
+    memset(&fe, 0, sizeof(fe));
+    fe.adc_bits = 24;
+    fe.u_fs_V = HH_U_FS_V;
+    fe.i_fs_A = HH_I_FS_A;
+    fe.u_noise_V = mtrd_synth_lsb(HH_U_FS_V, 24);
+    fe.i_noise_A = mtrd_synth_lsb(HH_I_FS_A, 24);
+    fe.seed = seed;
+    return fe;
+}
+
 enum mtr_err
 mtrd_synth_hh_init(struct mtrd_synth_hh *hh, const struct mtrd_synth_household *par)
 {
@@ -270,14 +285,7 @@ mtrd_synth_hh_init(struct mtrd_synth_hh *hh, const struct mtrd_synth_household *
     }
     memset(hh, 0, sizeof(*hh));
     hh->par = *par;
-    struct mtrd_synth_frontend fe;
-    memset(&fe, 0, sizeof(fe));
-    fe.adc_bits = 24;
-    fe.u_fs_V = HH_U_FS_V;
-    fe.i_fs_A = HH_I_FS_A;
-    fe.u_noise_V = mtrd_synth_lsb(HH_U_FS_V, 24);
-    fe.i_noise_A = mtrd_synth_lsb(HH_I_FS_A, 24);
-    fe.seed = par->seed;
+    struct mtrd_synth_frontend fe = default_frontend(par->seed);
     enum mtr_err e = mtrd_synth_init_online(&hh->gen, par->fs_Hz, 3, &fe);
     if (e != MTR_OK) {
         return e;
@@ -396,14 +404,7 @@ synth_open_sine(struct synth_src *s, double fs, uint8_t pc, uint64_t seed)
         mtrd_synth_wave_sine(&s->sig.u[p], HH_UN_V, alpha[p]);
         mtrd_synth_wave_sine(&s->sig.i[p], 5.0, alpha[p] - HH_PI / 6.0);
     }
-    struct mtrd_synth_frontend fe;
-    memset(&fe, 0, sizeof(fe));
-    fe.adc_bits = 24;
-    fe.u_fs_V = HH_U_FS_V;
-    fe.i_fs_A = HH_I_FS_A;
-    fe.u_noise_V = mtrd_synth_lsb(HH_U_FS_V, 24);
-    fe.i_noise_A = mtrd_synth_lsb(HH_I_FS_A, 24);
-    fe.seed = seed;
+    struct mtrd_synth_frontend fe = default_frontend(seed);
     enum mtr_err e = mtrd_synth_init_online(&s->gen, fs, pc, &fe);
     if (e != MTR_OK) {
         return e;
