@@ -27,10 +27,13 @@
 #endif
 
 /**
- * Points of the resampled frame given to the FFT (power of two). The frame's
- * whole cycles are resampled to this many points, so bin 10 (50 Hz) or 12
- * (60 Hz) is the fundamental and bins are 5 Hz apart. 2048 points keep harmonic
- * 50 and its group (bin 505 at 50 Hz, 606 at 60 Hz) below Nyquist (bin 1024).
+ * Most points of the resampled frame given to the FFT (its size is 2^a 3^b 5^c with
+ * 2^a >= 16). The frame's whole cycles are resampled to N points, so bin 10
+ * (50 Hz) or 12 (60 Hz) is the fundamental and bins are about 5 Hz apart; N is the
+ * smallest size not below the frame's samples (1600 at 8 kHz), so the resampling
+ * rate is at least fs and nothing folds onto the groups. Above 2048 / 0.2 s = 10.24
+ * kHz the resampling kernel low-passes instead (IEC 61000-4-7 anti-aliasing).
+ * Costs about 57 bytes of engine state per point.
  */
 #ifndef MTR_CFG_FFT_LEN
 #define MTR_CFG_FFT_LEN 2048

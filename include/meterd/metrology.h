@@ -168,13 +168,26 @@ struct mtr_metro_frame {
     struct mtr_metro_total total;
 };
 
+/** Private: taps of the resampling kernel (even; the window needs TAPS/2 + 1 samples after
+ * it and TAPS/2 - 1 before it). */
+#define MTR_METRO_RS_TAPS     8
+/** Private: degree of each tap's weight as a polynomial of the fractional position. */
+#define MTR_METRO_RS_DEGREE   5
+/** Private: steps of the kernel's response table over 0..0.5 cycles per sample. */
+#define MTR_METRO_RS_NU_STEPS 256
+/** Private: most runs of contiguous reads in a plan (frequency within about +-15 % of
+ * the one the FFT size was chosen for); beyond that the per-point path is taken. */
+#define MTR_METRO_RS_RUNS_MAX 320
+/** Private: most odd radix (3, 5) passes of the FFT. */
+#define MTR_METRO_FFT_ODD_MAX 3
+
 /** Private: one channel's samples; [0, MTR_CFG_MAX_DELAY_SAMPLES) is history. */
 struct mtr_metro_ch {
     float buf[MTR_CFG_MAX_DELAY_SAMPLES + MTR_CFG_MAX_FRAME_SAMPLES];
 };
 
 /**
- * Engine state: a complete type so the caller can place it (about 220 KiB with the
+ * Engine state: a complete type so the caller can place it (about 265 KiB with the
  * default limits). Fields are private; use the functions.
  */
 struct mtr_metro {
@@ -188,7 +201,7 @@ struct mtr_metro {
     uint32_t n_timeout;       /* frame closed without sync at this length */
     uint32_t n_first_timeout; /* the same for the first frame (one cycle longer) */
     uint32_t n_settle;        /* samples after start before crossings count */
-    uint32_t fft_len;         /* points of the resampled frame, power of two */
+    uint32_t fft_len;         /* points of the resampled frame, 2^a 3^b 5^c */
     uint64_t sample_index;    /* samples consumed since init */
     uint64_t frame_seq;
     uint32_t pending_flags;
@@ -216,17 +229,39 @@ struct mtr_metro {
     bool f10_is_new;
     struct mtr_metro_ch ch[2 * MTR_CFG_MAX_PHASES];
     float hist[2 * MTR_CFG_MAX_PHASES][MTR_CFG_MAX_DELAY_SAMPLES];
+    /* Spectrum (metro_fft.c). The frame's whole cycles are resampled to fft_len points
+     * with an MTR_METRO_RS_TAPS-tap windowed-sinc kernel whose cutoff lies between the
+     * group of harmonic h_max and the first frequency that would fold onto it, so the
+     * kernel is also the anti-aliasing filter; its mean response is divided out per bin. */
+    uint32_t fft_pow2;                      /* power-of-two part of fft_len (>= 16) */
+    uint8_t fft_odd_count;                  /* odd radix passes done first (0..3) */
+    uint8_t fft_odd[MTR_METRO_FFT_ODD_MAX]; /* their radices, 3 or 5 */
+    uint16_t rs_run_count;                  /* runs of the current plan; 0: per-point path */
+    double rs_s0;                           /* position of point 0, samples from frame start */
+    double rs_step;                         /* samples per point */
     float fft_re[MTR_CFG_FFT_LEN];
     float fft_im[MTR_CFG_FFT_LEN];
-    /* resampling of the current frame, shared by the phases: sample index and the four
-     * Catmull-Rom weights of each FFT point */
-    int32_t rs_k[MTR_CFG_FFT_LEN];
-    float rs_w[4][MTR_CFG_FFT_LEN];
-    uint16_t rev[MTR_CFG_FFT_LEN];       /* bit reversal: the FFT leaves bin k at rev[k] */
+    /* resampling plan of the current frame, shared by the phases: the weights of the
+     * taps of each point ([tap][point]; [point][tap] when rs_run_count is 0) and the runs of points
+     * whose first tap is point + rs_run_d (so a run reads contiguous samples) */
+    float rs_w[MTR_METRO_RS_TAPS][MTR_CFG_FFT_LEN + 4]; /* + one vector of slack */
+    uint16_t rs_run_end[MTR_METRO_RS_RUNS_MAX];
+    int32_t rs_run_d[MTR_METRO_RS_RUNS_MAX];
+    /* kernel: weight of tap i at fractional position mu is the polynomial
+     * sum_d rs_poly[i][d] (2 mu - 1)^d ([tap][degree]) */
+    float rs_poly[MTR_METRO_RS_TAPS * (MTR_METRO_RS_DEGREE + 1)];
+    float rs_poly_dt[(MTR_METRO_RS_DEGREE + 1) * MTR_METRO_RS_TAPS]; /* the same, [degree][tap] */
+    /* 1/H(nu)^2 of the kernel's mean response at nu = i/(2 MTR_METRO_RS_NU_STEPS)
+     * cycles per sample, and per bin of the current frame */
+    float rs_hinv2[MTR_METRO_RS_NU_STEPS + 1];
+    float rs_comp[MTR_CFG_FFT_LEN / 2 + 1];
+    uint16_t rev[MTR_CFG_FFT_LEN];       /* digit reversal: the FFT leaves bin k at rev[k] */
     float pw_u[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|U_k|^2 of the current phase's bins */
     float pw_i[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|I_k|^2 */
-    float tw_re[MTR_CFG_FFT_LEN / 2];
-    float tw_im[MTR_CFG_FFT_LEN / 2];
+    /* twiddles: [0, fft_pow2/2) power-of-two part (bit-reversed order), then each odd
+     * pass's W^(r n) */
+    float tw_re[MTR_CFG_FFT_LEN];
+    float tw_im[MTR_CFG_FFT_LEN];
 };
 
 /**

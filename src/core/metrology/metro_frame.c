@@ -466,11 +466,17 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     }
     correct_channels(m, len_cycles);
     unsigned n_cycles = m->n_cycles;
-    if (len_cycles <= 0.0 || len_cycles > (double)n + MTR_CFG_MAX_DELAY_SAMPLES - 4.0) {
+    /* the spectrum's window ends MTR_METRO_RS_END samples before the frame's end and its
+     * kernel reads MTR_METRO_RS_PRE samples before the window */
+    const double rs_margin = (double)(MTR_METRO_RS_END + MTR_METRO_RS_PRE);
+    if (len_cycles <= 0.0 || len_cycles > (double)n + MTR_CFG_MAX_DELAY_SAMPLES - rs_margin) {
         /* not synchronised: analyse the whole cycles it holds at the last frequency */
         double period = m->cfg.fs_Hz / f_Hz;
-        double whole = floor(((double)n - 2.0) / period);
-        n_cycles = whole < (double)m->n_cycles ? (unsigned)whole : m->n_cycles;
+        double whole = floor(((double)n - (double)MTR_METRO_RS_END) / period);
+        /* a frame shorter than the window margin (a flush right after a frame) has none */
+        n_cycles = !(whole > 0.0)                ? 0u
+                   : whole < (double)m->n_cycles ? (unsigned)whole
+                                                 : m->n_cycles;
         len_cycles = (double)n_cycles * period;
     }
     /* the spectra read the history; take the undelayed tail before delaying */

@@ -103,20 +103,73 @@ init_lowpass(struct mtr_metro *m)
     m->lp_a2 = (float)((1.0 - MTR_SQRT2 * k + k * k) * norm);
 }
 
-/* Smallest power-of-two FFT whose Nyquist bin lies above harmonic h_max's group. */
+/* Most odd factors (3, 5) of the FFT size. */
+#define FFT_ODD_MAX  MTR_METRO_FFT_ODD_MAX
+/** Smallest power-of-two part of the FFT size (the FFT's last fused stages need 16). */
+#define FFT_POW2_MIN 16u
+
+/* Size 3^b 5^c * 2^a (smallest 2^a >= FFT_POW2_MIN reaching need); 0 if above the limit. */
+static uint32_t
+fft_size_for(uint32_t need, uint32_t odd)
+{
+    uint32_t p2 = FFT_POW2_MIN;
+    while (odd * p2 < need && odd * p2 <= MTR_CFG_FFT_LEN / 2u) {
+        p2 *= 2u;
+    }
+    return odd * p2 <= MTR_CFG_FFT_LEN ? odd * p2 : 0u;
+}
+
+/*
+ * FFT size: the smallest 2^a 3^b 5^c (b + c <= FFT_ODD_MAX) that is at least the
+ * frame's nominal sample count, so the resampling rate is at least fs and neither the
+ * signal nor the kernel's images fold onto the groups; above MTR_CFG_FFT_LEN, the
+ * largest size allowed (the kernel then low-passes). Nyquist stays above harmonic
+ * h_max's group, h_max lowered if a small build needs it.
+ */
 static void
 init_fft_size(struct mtr_metro *m)
 {
-    uint32_t half_group = m->n_cycles / 2u;
-    uint32_t len = 64;
+    const uint32_t half_group = m->n_cycles / 2u;
     m->h_max = MTR_CFG_MAX_HARMONIC;
-    while (len / 2u <= (uint32_t)m->n_cycles * m->h_max + half_group && len < MTR_CFG_FFT_LEN) {
-        len *= 2u;
+    uint32_t need = (uint32_t)ceil(m->cfg.fs_Hz * m->n_cycles / m->cfg.f_nom_Hz);
+    uint32_t nyq = 2u * ((uint32_t)m->n_cycles * m->h_max + half_group + 1u);
+    need = need > nyq ? need : nyq;
+    uint32_t best = 0;    /* smallest size >= need */
+    uint32_t largest = 0; /* largest size within the limit */
+    uint32_t best_odd = 1;
+    uint32_t largest_odd = 1;
+    uint32_t odd3 = 1;
+    for (uint32_t b = 0; b <= FFT_ODD_MAX; b++, odd3 *= 3u) {
+        uint32_t odd = odd3;
+        for (uint32_t c = 0; b + c <= FFT_ODD_MAX; c++, odd *= 5u) {
+            uint32_t len = fft_size_for(need, odd);
+            if (len == 0u) {
+                continue;
+            }
+            if (len >= need && (best == 0u || len < best)) {
+                best = len;
+                best_odd = odd;
+            }
+            if (len > largest) {
+                largest = len;
+                largest_odd = odd;
+            }
+        }
     }
+    uint32_t len = best != 0u ? best : largest;
+    uint32_t odd = best != 0u ? best_odd : largest_odd;
     while (len / 2u <= (uint32_t)m->n_cycles * m->h_max + half_group) {
         m->h_max--; /* a small build analyses fewer harmonics */
     }
     m->fft_len = len;
+    m->fft_pow2 = len / odd;
+    m->fft_odd_count = 0;
+    for (uint32_t r = 3; r <= 5u; r += 2u) {
+        while (odd % r == 0u) {
+            m->fft_odd[m->fft_odd_count++] = (uint8_t)r;
+            odd /= r;
+        }
+    }
 }
 
 enum mtr_err

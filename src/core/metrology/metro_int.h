@@ -35,14 +35,22 @@ struct mtr_metro_spec {
     double qb;                           /* Budeanu Q, sum over harmonic bins */
 };
 
+/** The spectrum's window ends this many samples before the frame's end (the kernel's
+ * last tap reads MTR_METRO_RS_TAPS/2 samples after a point). */
+#define MTR_METRO_RS_END (MTR_METRO_RS_TAPS / 2u + 1u)
+/** Samples the kernel reads before the window's first point. */
+#define MTR_METRO_RS_PRE (MTR_METRO_RS_TAPS / 2u - 1u)
+
 /**
- * Build the twiddle table for m->fft_len.
+ * Choose the FFT size and the resampling kernel for the configuration in m->cfg and
+ * m->n_cycles (sets fft_len, h_max and the FFT and kernel tables).
  */
 void mtr_metro_fft_init(struct mtr_metro *m);
 
 /**
- * Prepare the resampling of the frame's last len_cycles samples (ending 2 samples
- * before the frame end) to m->fft_len points; once per frame, for every phase.
+ * Prepare the resampling of the frame's last len_cycles samples (ending MTR_METRO_RS_END
+ * samples before the frame end) to m->fft_len points, and the per-bin compensation of
+ * the kernel's response; once per frame, for every phase.
  */
 void mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles);
 
@@ -50,8 +58,8 @@ void mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles);
  * Resample (per mtr_metro_resample_plan()) the frame's last n_cycles whole cycles of
  * U (channel cu) and I (channel ci) to m->fft_len points, transform, and compute harmonic groups,
  * fundamental phasors and Budeanu Q. len_cycles is the duration of those cycles in samples; the
- * window ends 2 samples before the frame end so cubic interpolation stays inside the data. Harmonic
- * h is bin n_cycles*h. tau_i_s is the delay applied to I.
+ * window ends MTR_METRO_RS_END samples before the frame end so the kernel stays inside the data.
+ * Harmonic h is bin n_cycles*h. tau_i_s is the delay applied to I.
  */
 void mtr_metro_spectrum(struct mtr_metro *m,
                         unsigned cu,
