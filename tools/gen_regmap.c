@@ -162,10 +162,14 @@ put_table(FILE *f)
     size_t n = 0;
     const struct mtr_cat_entry *t = mtr_cat_entries(&n);
     for (size_t i = 0; i < n; i++) {
-        char obis[24], lsb[24], fl[24];
+        char obis[40], lsb[24], fl[24];
         if (mtr_cat_obis_str(&t[i], obis, sizeof(obis)) != MTR_OK) {
             fprintf(stderr, "gen_regmap: entry %s: bad OBIS code\n", t[i].name);
             return 1;
+        }
+        if (t[i].attr != 0u) {
+            size_t used = strlen(obis);
+            snprintf(obis + used, sizeof(obis) - used, " attr %u", t[i].attr);
         }
         lsb_str(&t[i], lsb, sizeof(lsb));
         float_str(&t[i], fl, sizeof(fl));

@@ -49,6 +49,13 @@ enum mtr_cat_src {
     MTR_CAT_SRC_NET,           /**< reg.e_u[phase][A_IMP] - reg.e_u[phase][A_EXP], micro-units */
     MTR_CAT_SRC_TIME,          /**< t_us, meter time; value in seconds */
     MTR_CAT_SRC_MAP_VERSION,   /**< the constant MTR_CAT_MAP_VERSION */
+    MTR_CAT_SRC_TARIFF_REG,    /**< app.tar_u[phase = tariff 0..3][index = kind], micro-units */
+    MTR_CAT_SRC_APP_U8,        /**< uint8 field of app at offset, count */
+    MTR_CAT_SRC_APP_U32,       /**< uint32 field of app at offset, count */
+    MTR_CAT_SRC_APP_MILLI,     /**< int64 field of app at offset, milli-units (mW) */
+    MTR_CAT_SRC_APP_MICRO,     /**< int64 field of app at offset, micro-units (uWh) */
+    MTR_CAT_SRC_APP_TIME,      /**< int64 field of app at offset, us since the epoch; value in s */
+    MTR_CAT_SRC_DEM_CUR,       /**< dem_cur_mW[index], milli-units */
     MTR_CAT_SRC_COUNT
 };
 
@@ -72,7 +79,7 @@ enum mtr_cat_mb {
  * Registers (16-bit words) of the native map: addresses 0 .. MTR_CAT_MB_REG_COUNT-1.
  * Integer values live below MTR_CAT_MB_FLOAT_OFFSET, float32 copies above it.
  */
-#define MTR_CAT_MB_REG_COUNT 1500u
+#define MTR_CAT_MB_REG_COUNT 2000u
 
 /**
  * The float32 copy of the entry at address a is at a + MTR_CAT_MB_FLOAT_OFFSET:
@@ -101,6 +108,9 @@ struct mtr_cat_entry {
     uint16_t off;      /**< Byte offset of the float field for *_F32 sources */
     uint8_t mb;        /**< enum mtr_cat_mb */
     uint16_t mb_addr;  /**< Native Modbus protocol address (0-based, FC3 and FC4). */
+    /** COSEM attribute when not the value attribute 2 (e.g. 5, the capture time of a maximum
+     * demand, IC 4); 0 = attribute 2. OBIS code + attribute is unique in the table. */
+    uint8_t attr;
 };
 
 /**

@@ -79,6 +79,31 @@ MTR_NODISCARD enum mtr_err mtr_reg_apply_frame(struct mtr_reg_set *set,
                                                const struct mtr_metro_frame *frame);
 
 /**
+ * Add a share of a frame's energies (the part of the frame before or after an
+ * instant where the meter application cuts it: a tariff switch, a capture or
+ * billing boundary). The shares of one frame must sum to 1.
+ * @param[in,out] set      Register set.
+ * @param[in]     frame    Frame.
+ * @param[in]     share    Fraction of the frame, 0..1.
+ * @param[in]     dt_us    Meter time of this share, us (added to set->t_us).
+ * @param[in]     is_last  true for the frame's last share (counts the frame).
+ * @param[out]    inc_out  Integer increment of every register, u-units (may be NULL):
+ *                         the tariff registers and partial counters add these, so
+ *                         they never disagree with the totals.
+ * @retval MTR_OK      Added.
+ * @retval MTR_EINVAL  NULL argument, share outside 0..1, or a non-finite energy.
+ * @retval MTR_ERANGE  A register would pass INT64_MAX micro-units; nothing changed.
+ * Context: meter loop; no allocation; constant time.
+ */
+MTR_NODISCARD enum mtr_err
+mtr_reg_apply_part(struct mtr_reg_set *set,
+                   const struct mtr_metro_frame *frame,
+                   double share,
+                   uint64_t dt_us,
+                   bool is_last,
+                   int64_t inc_out[MTR_REG_CHAN_COUNT][MTR_REG_KIND_COUNT]);
+
+/**
  * Net active energy +A - -A of a channel.
  * @param[in] set   Register set.
  * @param[in] chan  Channel.

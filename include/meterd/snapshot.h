@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "meterd/app.h"
 #include "meterd/metrology.h"
 #include "meterd/reg.h"
 
@@ -21,6 +22,10 @@ struct mtr_snapshot {
                                        of the source (1970-01-01 UTC when known). */
     uint32_t k_imp_per_kWh;       /**< Meter constant (test output), impulses per kWh. */
     bool is_valid;                /**< False until the first frame, and when the data is stale. */
+    /** Meter application after that frame: clock, tariff registers, demand, counters. */
+    struct mtr_app_state app;
+    /** Current average demand of the running window, mW / mvar (x.4.0), enum mtr_dem_qty. */
+    int64_t dem_cur_mW[MTR_DEM_COUNT];
 };
 
 #endif /* METERD_SNAPSHOT_H */

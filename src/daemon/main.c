@@ -8,13 +8,18 @@
  * command line overrides the configuration file.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli_history.h"
 #include "config/config.h"
+#include "config/config_app.h"
 #include "log/log.h"
+#include "loop/meter_app.h"
 #include "loop/meter_loop.h"
+#include "nv/app_store.h"
 #include "nv/reg_store.h"
 #include "report/report.h"
 #include "sources/comtrade_int.h"
@@ -56,6 +61,12 @@ usage(FILE *out)
             "--speed 0\n"
             "       meterd --show-registers [--data-dir DIR] [--report json]\n"
             "       meterd --list-channels --input FILE.cfg\n"
+            "       meterd --show LOG [--entries FIRST:LAST | --from UTC --to UTC] [--csv]\n"
+            "              LOG: profile_1 profile_pq profile_avg profile_min profile_max\n"
+            "              billing_monthly billing_daily event_std event_fraud event_disc\n"
+            "              event_pq event_pwr event_cfg (aliases: profile billing daily events)\n"
+            "       meterd --billing-reset | --demand-reset | --partial start|stop|reset |\n"
+            "              --set-time UTC | --set-tariff 1..4   (a stopped meter's data dir)\n"
             "       meterd --check-config [-c FILE] | --print-config | --help | --version\n"
             "\nWithout --input, meterd runs on its synthetic three-phase household and serves\n"
             "Modbus TCP; --report prints a replay report when the input ends.\n");
@@ -71,7 +82,101 @@ enum action {
     ACT_PRINT,
     ACT_SHOW_REGS,
     ACT_LIST_CHANNELS,
+    ACT_SHOW,
+    ACT_COMMAND,
 };
+
+/* Arguments of --show and of the stopped-meter commands (not configuration options). */
+static struct mtrd_cli_show g_show;
+static struct mtrd_cli_cmd g_cmd;
+
+/* Copy a CLI value into a fixed buffer; false when it does not fit. */
+static bool
+copy_arg(char *dst, size_t cap, const char *v)
+{
+    if (strlen(v) >= cap) {
+        return false;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return true;
+}
+
+/* --show, --entries, --from, --to, --csv and the commands. 1 = taken (i advanced), 0 = not
+ * ours, -1 = error (printed). */
+static int
+parse_cli_only(int argc, char **argv, int *i, enum action *act)
+{
+    const char *a = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    static const char *const with_value[] = {"--show",    "--entries",  "--from",       "--to",
+                                             "--partial", "--set-time", "--set-tariff", NULL};
+    bool needs = false;
+    for (size_t k = 0; with_value[k] != NULL; k++) {
+        needs = needs || strcmp(a, with_value[k]) == 0;
+    }
+    if (needs && v == NULL) {
+        fprintf(stderr, "meterd: %s needs a value\n", a);
+        return -1;
+    }
+    if (strcmp(a, "--show") == 0) {
+        g_show.log_name = v;
+        *act = ACT_SHOW;
+    } else if (strcmp(a, "--entries") == 0) {
+        if (!copy_arg(g_show.entries, sizeof(g_show.entries), v)) {
+            fprintf(stderr, "meterd: --entries: value too long\n");
+            return -1;
+        }
+    } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+        char *dst = a[2] == 'f' ? g_show.from : g_show.to;
+        if (!copy_arg(dst, sizeof(g_show.from), v)) {
+            fprintf(stderr, "meterd: %s: value too long\n", a);
+            return -1;
+        }
+    } else if (strcmp(a, "--csv") == 0) {
+        g_show.csv = true;
+        return 1;
+    } else if (strcmp(a, "--billing-reset") == 0) {
+        g_cmd.op = MTRD_CMD_BILLING_RESET;
+        *act = ACT_COMMAND;
+        return 1;
+    } else if (strcmp(a, "--demand-reset") == 0) {
+        g_cmd.op = MTRD_CMD_DEMAND_RESET;
+        *act = ACT_COMMAND;
+        return 1;
+    } else if (strcmp(a, "--partial") == 0) {
+        g_cmd.op = MTRD_CMD_PARTIAL;
+        if (strcmp(v, "start") == 0) {
+            g_cmd.partial = MTR_PARTIAL_START;
+        } else if (strcmp(v, "stop") == 0) {
+            g_cmd.partial = MTR_PARTIAL_STOP;
+        } else if (strcmp(v, "reset") == 0) {
+            g_cmd.partial = MTR_PARTIAL_RESET;
+        } else {
+            fprintf(stderr, "meterd: --partial '%s': use start, stop or reset\n", v);
+            return -1;
+        }
+        *act = ACT_COMMAND;
+    } else if (strcmp(a, "--set-time") == 0) {
+        g_cmd.op = MTRD_CMD_SET_TIME;
+        if (mtrd_parse_utc(v, &g_cmd.time_us) != MTR_OK) {
+            fprintf(stderr, "meterd: --set-time '%s': use YYYY-MM-DDTHH:MM:SSZ (UTC)\n", v);
+            return -1;
+        }
+        *act = ACT_COMMAND;
+    } else if (strcmp(a, "--set-tariff") == 0) {
+        g_cmd.op = MTRD_CMD_SET_TARIFF;
+        if (strlen(v) != 1 || v[0] < '1' || v[0] > '4') {
+            fprintf(stderr, "meterd: --set-tariff '%s': use 1..4\n", v);
+            return -1;
+        }
+        g_cmd.tariff = (uint8_t)(v[0] - '0');
+        *act = ACT_COMMAND;
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
+}
 
 /* Apply the command line; -c was handled before. */
 static int
@@ -106,6 +211,13 @@ parse_args(int argc, char **argv, struct mtrd_config *cfg, enum action *act)
         }
         if (strcmp(a, "--list-channels") == 0) {
             *act = ACT_LIST_CHANNELS;
+            continue;
+        }
+        int taken = parse_cli_only(argc, argv, &i, act);
+        if (taken < 0) {
+            return MTRD_EXIT_USAGE;
+        }
+        if (taken > 0) {
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
@@ -172,8 +284,31 @@ show_registers(const struct mtrd_config *cfg)
         return MTRD_EXIT_STORAGE;
     }
     fprintf(stderr, "meterd: %s: %s\n", path, msg);
+    /* the application state (tariff registers, demand, counters) of meter.nv, when there */
+    static struct mtrd_app_store astore;
+    static struct mtr_app_state app_st;
+    struct mtr_reg_set app_regs;
+    bool has_app = false;
+    snprintf(path, sizeof(path), "%s/meter.nv", cfg->data_dir);
+    FILE *probe = fopen(path, "rb");
+    if (probe != NULL) {
+        fclose(probe);
+        e = mtrd_app_store_open(path, &astore, &app_regs, &app_st, msg, sizeof(msg));
+        fprintf(stderr, "meterd: %s\n", msg);
+        has_app = e == MTR_OK && !astore.is_new;
+        if (e == MTR_OK) {
+            enum mtr_err ce = mtrd_app_store_close(&astore);
+            (void)ce; /* read-only use */
+        }
+        if (has_app && app_regs.frame_count >= regs.frame_count) {
+            regs = app_regs; /* registers.nv may lag meter.nv by one commit */
+        }
+    }
     struct mtrd_report r;
     mtrd_report_init(&r, &regs);
+    if (has_app) {
+        r.last.app = app_st;
+    }
     char desc[MTRD_PATH_CAP + 64];
     snprintf(desc, sizeof(desc), "%s, record %llu, %llu frames", path,
              (unsigned long long)store->nv.seq, (unsigned long long)regs.frame_count);
@@ -261,6 +396,13 @@ main(int argc, char **argv)
                 err);
         return MTRD_EXIT_USAGE;
     }
+    static struct mtr_app_config app_cfg;
+    static struct mtr_cal cal;
+    if (mtrd_config_app(&cfg, &app_cfg, &cal, err, sizeof(err)) != MTR_OK) {
+        fprintf(stderr, "meterd: %s%s%s\n", config_path ? config_path : "", config_path ? ": " : "",
+                err);
+        return MTRD_EXIT_USAGE;
+    }
     if (act == ACT_CHECK) {
         printf("meterd: configuration OK\n");
         return MTRD_EXIT_OK;
@@ -271,6 +413,12 @@ main(int argc, char **argv)
     }
     if (act == ACT_LIST_CHANNELS) {
         return list_channels(&cfg);
+    }
+    if (act == ACT_SHOW) {
+        return mtrd_cli_show(&cfg, &g_show);
+    }
+    if (act == ACT_COMMAND) {
+        return mtrd_cli_command(&cfg, &g_cmd);
     }
     install_signals();
     return mtrd_meter_run(&cfg, &g_stop, &g_reload, config_path);

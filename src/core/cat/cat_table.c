@@ -26,6 +26,7 @@
  */
 #include <stddef.h>
 
+#include "meterd/app.h"
 #include "meterd/cat.h"
 #include "meterd/metrology.h"
 #include "meterd/reg.h"
@@ -39,49 +40,83 @@
     {                                                                                 \
         name, label, {1, 0, c, 7, e, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, scaler,  \
             MTR_CAT_SRC_PHASE_F32, phase, 0, offsetof(struct mtr_metro_phase, field), \
-            MTR_CAT_MB_S32, addr                                                      \
+            MTR_CAT_MB_S32, addr, 0                                                   \
     }
 #define TOTAL_F32(name, label, c, e, unit, scaler, field, addr)                                   \
     {                                                                                             \
         name, label, {1, 0, c, 7, e, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, scaler,              \
             MTR_CAT_SRC_TOTAL_F32, 0, 0, offsetof(struct mtr_metro_total, field), MTR_CAT_MB_S32, \
-            addr                                                                                  \
+            addr, 0                                                                               \
     }
 #define FRAME_F32(name, label, c, e, unit, scaler, field, addr)                                   \
     {                                                                                             \
         name, label, {1, 0, c, 7, e, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, scaler,              \
             MTR_CAT_SRC_FRAME_F32, 0, 0, offsetof(struct mtr_metro_frame, field), MTR_CAT_MB_S32, \
-            addr                                                                                  \
+            addr, 0                                                                               \
     }
 /* Phase angles: 0.01 degree. */
 #define ANGLE(name, label, e, field, phase, addr)                                     \
     {                                                                                 \
         name, label, {1, 0, 81, 7, e, 255}, IC_REGISTER, MTR_CAT_UNIT_DEG, -2,        \
             MTR_CAT_SRC_PHASE_F32, phase, 0, offsetof(struct mtr_metro_phase, field), \
-            MTR_CAT_MB_S32, addr                                                      \
+            MTR_CAT_MB_S32, addr, 0                                                   \
     }
 #define DATA_U32(name, label, a, b, c, d, e, src, addr)                                 \
     {                                                                                   \
         name, label, {a, b, c, d, e, 255}, IC_DATA, MTR_CAT_UNIT_NONE, 0, src, 0, 0, 0, \
-            MTR_CAT_MB_U32, addr                                                        \
+            MTR_CAT_MB_U32, addr, 0                                                     \
     }
 /* Meter time: uint64 milliseconds since the source's epoch (clock object 0.0.1.0.0.255). */
 #define METER_TIME(name, label, addr)                                                            \
     {                                                                                            \
         name, label, {0, 0, 1, 0, 0, 255}, IC_CLOCK, MTR_CAT_UNIT_S, -3, MTR_CAT_SRC_TIME, 0, 0, \
-            0, MTR_CAT_MB_T64, addr                                                              \
+            0, MTR_CAT_MB_T64, addr, 0                                                           \
     }
 /* Energy registers: whole Wh (varh, VAh), D = 8 "time integral 1". */
 #define ENERGY(name, label, c, unit, chan, kind, addr)                                           \
     {                                                                                            \
         name, label, {1, 0, c, 8, 0, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, 0, MTR_CAT_SRC_REG, \
-            chan, kind, 0, MTR_CAT_MB_U64, addr                                                  \
+            chan, kind, 0, MTR_CAT_MB_U64, addr, 0                                               \
     }
 #define ENERGY_NET(name, label, c, chan, addr)                                                     \
     {                                                                                              \
         name, label, {1, 0, c, 8, 0, 255}, IC_REGISTER, MTR_CAT_UNIT_WH, 0, MTR_CAT_SRC_NET, chan, \
-            0, 0, MTR_CAT_MB_S64, addr                                                             \
+            0, 0, MTR_CAT_MB_S64, addr, 0                                                          \
     }
+
+/* Tariff registers: whole Wh, D = 8, E = tariff 1..4. */
+#define TARIFF(name, label, c, unit, t, kind, addr)                                 \
+    {                                                                               \
+        name, label, {1, 0, c, 8, t + 1, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, 0, \
+            MTR_CAT_SRC_TARIFF_REG, t, kind, 0, MTR_CAT_MB_U64, addr, 0             \
+    }
+#define APP_OFF(f) offsetof(struct mtr_app_state, f)
+/* Counters and states of the meter application (IC 1 Data). */
+#define APP_U(name, label, a, c, d, e, src, f, addr)                                             \
+    {                                                                                            \
+        name, label, {a, 0, c, d, e, 255}, IC_DATA, MTR_CAT_UNIT_NONE, 0, src, 0, 0, APP_OFF(f), \
+            MTR_CAT_MB_U32, addr, 0                                                              \
+    }
+/* Demand values, W/var at 0.1: IC 5 (current/last average) and IC 4 (maximum, cumulative). */
+#define DEMAND(name, label, c, d, e, unit, ic, src, f, q, addr)                                \
+    {                                                                                          \
+        name, label, {1, 0, c, d, e, 255}, ic, MTR_CAT_UNIT_##unit, -1, src, 0, q, APP_OFF(f), \
+            MTR_CAT_MB_S32, addr, 0                                                            \
+    }
+/* Capture time of a maximum demand (IC 4 attribute 5), uint64 ms since the epoch. */
+#define DEMAND_TIME(name, label, c, f, addr)                                                   \
+    {                                                                                          \
+        name, label, {1, 0, c, 6, 0, 255}, 4u, MTR_CAT_UNIT_S, -3, MTR_CAT_SRC_APP_TIME, 0, 0, \
+            APP_OFF(f), MTR_CAT_MB_T64, addr, 5                                                \
+    }
+/* Partial energy counters (COUNTIS), whole Wh: manufacturer-specific D = 128. */
+#define PARTIAL(name, label, c, unit, f, addr)                                    \
+    {                                                                             \
+        name, label, {1, 0, c, 128, 0, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, 0, \
+            MTR_CAT_SRC_APP_MICRO, 0, 0, APP_OFF(f), MTR_CAT_MB_U64, addr, 0      \
+    }
+#define IC_DEMAND  5u
+#define IC_EXT_REG 4u
 
 /* clang-format off */
 static const struct mtr_cat_entry cat_table[] = {
@@ -184,10 +219,66 @@ static const struct mtr_cat_entry cat_table[] = {
     ENERGY_NET("e_a_net_l2", "A net L2", 56, MTR_REG_L2, 480),
     ENERGY_NET("e_a_net_l3", "A net L3", 76, MTR_REG_L3, 484),
     ENERGY_NET("e_a_net_total", "A net total", 16, MTR_REG_TOTAL, 488),
+    /* Tariff registers, kind k at 500 + 16 k, tariff T1..T4 every 4 */
+    TARIFF("e_a_imp_t1", "+A T1", 1, WH, 0, MTR_REG_A_IMP, 500),
+    TARIFF("e_a_imp_t2", "+A T2", 1, WH, 1, MTR_REG_A_IMP, 504),
+    TARIFF("e_a_imp_t3", "+A T3", 1, WH, 2, MTR_REG_A_IMP, 508),
+    TARIFF("e_a_imp_t4", "+A T4", 1, WH, 3, MTR_REG_A_IMP, 512),
+    TARIFF("e_a_exp_t1", "-A T1", 2, WH, 0, MTR_REG_A_EXP, 516),
+    TARIFF("e_a_exp_t2", "-A T2", 2, WH, 1, MTR_REG_A_EXP, 520),
+    TARIFF("e_a_exp_t3", "-A T3", 2, WH, 2, MTR_REG_A_EXP, 524),
+    TARIFF("e_a_exp_t4", "-A T4", 2, WH, 3, MTR_REG_A_EXP, 528),
+    TARIFF("e_r_imp_t1", "+R T1", 3, VARH, 0, MTR_REG_R_IMP, 532),
+    TARIFF("e_r_imp_t2", "+R T2", 3, VARH, 1, MTR_REG_R_IMP, 536),
+    TARIFF("e_r_imp_t3", "+R T3", 3, VARH, 2, MTR_REG_R_IMP, 540),
+    TARIFF("e_r_imp_t4", "+R T4", 3, VARH, 3, MTR_REG_R_IMP, 544),
+    TARIFF("e_r_exp_t1", "-R T1", 4, VARH, 0, MTR_REG_R_EXP, 548),
+    TARIFF("e_r_exp_t2", "-R T2", 4, VARH, 1, MTR_REG_R_EXP, 552),
+    TARIFF("e_r_exp_t3", "-R T3", 4, VARH, 2, MTR_REG_R_EXP, 556),
+    TARIFF("e_r_exp_t4", "-R T4", 4, VARH, 3, MTR_REG_R_EXP, 560),
+    TARIFF("e_s_imp_t1", "+S T1", 9, VAH, 0, MTR_REG_S_IMP, 564),
+    TARIFF("e_s_imp_t2", "+S T2", 9, VAH, 1, MTR_REG_S_IMP, 568),
+    TARIFF("e_s_imp_t3", "+S T3", 9, VAH, 2, MTR_REG_S_IMP, 572),
+    TARIFF("e_s_imp_t4", "+S T4", 9, VAH, 3, MTR_REG_S_IMP, 576),
+    /* Meter application state, 580.. */
+    APP_U("tariff", "Tariff in force", 0, 96, 14, 0, MTR_CAT_SRC_APP_U8, tariff, 580),
+    APP_U("billing_count", "Billing periods", 1, 0, 1, 0, MTR_CAT_SRC_APP_U32, bill_count, 582),
+    APP_U("outages", "Power failures", 0, 96, 7, 21, MTR_CAT_SRC_APP_U32, outages_short, 584),
+    APP_U("outages_long", "Long power failures", 0, 96, 7, 9, MTR_CAT_SRC_APP_U32, outages_long, 586),
+    APP_U("demand_resets", "Demand resets", 1, 0, 1, 2, MTR_CAT_SRC_APP_U32, dem.resets, 588),
+    APP_U("partial_running", "Partial counters running", 1, 96, 128, 0, MTR_CAT_SRC_APP_U8,
+          partial.running, 590),
+    /* Demand, W/var at 0.1, 600.. */
+    DEMAND("dem_last_p_imp", "+P last demand", 1, 5, 0, W, IC_DEMAND, MTR_CAT_SRC_APP_MILLI, dem.last_mW[0], 0, 600),
+    DEMAND("dem_last_p_exp", "-P last demand", 2, 5, 0, W, IC_DEMAND, MTR_CAT_SRC_APP_MILLI, dem.last_mW[1], 0, 602),
+    DEMAND("dem_last_q_imp", "+Q last demand", 3, 5, 0, VAR, IC_DEMAND, MTR_CAT_SRC_APP_MILLI, dem.last_mW[2], 0, 604),
+    DEMAND("dem_last_q_exp", "-Q last demand", 4, 5, 0, VAR, IC_DEMAND, MTR_CAT_SRC_APP_MILLI, dem.last_mW[3], 0, 606),
+    DEMAND("dem_cur_p_imp", "+P current demand", 1, 4, 0, W, IC_DEMAND, MTR_CAT_SRC_DEM_CUR, tariff, MTR_DEM_P_IMP, 608),
+    DEMAND("dem_cur_p_exp", "-P current demand", 2, 4, 0, W, IC_DEMAND, MTR_CAT_SRC_DEM_CUR, tariff, MTR_DEM_P_EXP, 610),
+    DEMAND("dem_cur_q_imp", "+Q current demand", 3, 4, 0, VAR, IC_DEMAND, MTR_CAT_SRC_DEM_CUR, tariff, MTR_DEM_Q_IMP, 612),
+    DEMAND("dem_cur_q_exp", "-Q current demand", 4, 4, 0, VAR, IC_DEMAND, MTR_CAT_SRC_DEM_CUR, tariff, MTR_DEM_Q_EXP, 614),
+    DEMAND("md_p_imp", "+P maximum demand", 1, 6, 0, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[0][0], 0, 616),
+    DEMAND("md_p_exp", "-P maximum demand", 2, 6, 0, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[0][1], 0, 618),
+    DEMAND("md_q_imp", "+Q maximum demand", 3, 6, 0, VAR, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[0][2], 0, 620),
+    DEMAND("md_q_exp", "-Q maximum demand", 4, 6, 0, VAR, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[0][3], 0, 622),
+    DEMAND("md_p_imp_t1", "+P maximum demand T1", 1, 6, 1, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[1][0], 0, 624),
+    DEMAND("md_p_imp_t2", "+P maximum demand T2", 1, 6, 2, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[2][0], 0, 626),
+    DEMAND("md_p_imp_t3", "+P maximum demand T3", 1, 6, 3, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[3][0], 0, 628),
+    DEMAND("md_p_imp_t4", "+P maximum demand T4", 1, 6, 4, W, IC_EXT_REG, MTR_CAT_SRC_APP_MILLI, dem.max_mW[4][0], 0, 630),
+    DEMAND("cmd_p_imp", "+P cumulative maximum demand", 1, 2, 0, W, IC_REGISTER, MTR_CAT_SRC_APP_MILLI, dem.cum_mW[0], 0, 632),
+    DEMAND("cmd_p_exp", "-P cumulative maximum demand", 2, 2, 0, W, IC_REGISTER, MTR_CAT_SRC_APP_MILLI, dem.cum_mW[1], 0, 634),
+    DEMAND_TIME("md_p_imp_time", "+P maximum demand time", 1, dem.max_t_us[0][0], 640),
+    DEMAND_TIME("md_p_exp_time", "-P maximum demand time", 2, dem.max_t_us[0][1], 644),
+    /* Partial counters (COUNTIS), 660.. */
+    PARTIAL("e_a_imp_partial", "+A partial", 1, WH, partial.e_u[0][MTR_REG_A_IMP], 660),
+    PARTIAL("e_a_exp_partial", "-A partial", 2, WH, partial.e_u[0][MTR_REG_A_EXP], 664),
+    PARTIAL("e_r_imp_partial", "+R partial", 3, VARH, partial.e_u[0][MTR_REG_R_IMP], 668),
+    PARTIAL("e_r_exp_partial", "-R partial", 4, VARH, partial.e_u[0][MTR_REG_R_EXP], 672),
 };
 /* clang-format on */
 
 _Static_assert(sizeof(struct mtr_metro_frame) <= UINT16_MAX, "off must hold any frame offset");
+_Static_assert(sizeof(struct mtr_app_state) <= UINT16_MAX, "off must hold any app offset");
 
 const struct mtr_cat_entry *
 mtr_cat_entries(size_t *count)

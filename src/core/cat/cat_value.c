@@ -66,6 +66,18 @@ cat_entry_ok(const struct mtr_cat_entry *e)
         return e->phase < MTR_REG_CHAN_COUNT && e->index < MTR_REG_KIND_COUNT;
     case MTR_CAT_SRC_NET:
         return e->phase < MTR_REG_CHAN_COUNT;
+    case MTR_CAT_SRC_TARIFF_REG:
+        return e->phase < MTR_APP_TARIFFS && e->index < MTR_REG_KIND_COUNT;
+    case MTR_CAT_SRC_APP_U8:
+        return (size_t)e->off + 1u <= sizeof(struct mtr_app_state);
+    case MTR_CAT_SRC_APP_U32:
+        return (size_t)e->off + 4u <= sizeof(struct mtr_app_state);
+    case MTR_CAT_SRC_APP_MILLI:
+    case MTR_CAT_SRC_APP_MICRO:
+    case MTR_CAT_SRC_APP_TIME:
+        return (size_t)e->off + 8u <= sizeof(struct mtr_app_state);
+    case MTR_CAT_SRC_DEM_CUR:
+        return e->index < MTR_DEM_COUNT;
     default:
         return true;
     }
@@ -119,8 +131,49 @@ cat_raw_int(const struct mtr_cat_entry *e, const struct mtr_snapshot *s)
         return (int64_t)s->frame.missing_mask;
     case MTR_CAT_SRC_TIME:
         return (int64_t)(s->t_us & (uint64_t)INT64_MAX);
+    case MTR_CAT_SRC_TARIFF_REG:
+        return s->app.tar_u[e->phase][e->index];
+    case MTR_CAT_SRC_APP_U8: {
+        uint8_t v;
+        memcpy(&v, (const unsigned char *)&s->app + e->off, sizeof(v));
+        return v;
+    }
+    case MTR_CAT_SRC_APP_U32: {
+        uint32_t v;
+        memcpy(&v, (const unsigned char *)&s->app + e->off, sizeof(v));
+        return v;
+    }
+    case MTR_CAT_SRC_APP_MILLI:
+    case MTR_CAT_SRC_APP_MICRO:
+    case MTR_CAT_SRC_APP_TIME: {
+        int64_t v;
+        memcpy(&v, (const unsigned char *)&s->app + e->off, sizeof(v));
+        return v;
+    }
+    case MTR_CAT_SRC_DEM_CUR:
+        return s->dem_cur_mW[e->index];
     default:
         return (int64_t)MTR_CAT_MAP_VERSION;
+    }
+}
+
+/* Decimal exponent of a source's raw integer: raw x 10^exp is the value in the base unit. */
+static int
+cat_raw_exp(uint8_t src)
+{
+    switch (src) {
+    case MTR_CAT_SRC_REG:
+    case MTR_CAT_SRC_NET:
+    case MTR_CAT_SRC_TIME:
+    case MTR_CAT_SRC_TARIFF_REG:
+    case MTR_CAT_SRC_APP_MICRO:
+    case MTR_CAT_SRC_APP_TIME:
+        return -6;
+    case MTR_CAT_SRC_APP_MILLI:
+    case MTR_CAT_SRC_DEM_CUR:
+        return -3;
+    default:
+        return 0;
     }
 }
 
@@ -134,17 +187,12 @@ mtr_cat_value(const struct mtr_cat_entry *e, const struct mtr_snapshot *s, doubl
         *value = (double)cat_f32(e, s);
         return MTR_OK;
     }
-    switch (e->src) {
-    case MTR_CAT_SRC_REG:
-    case MTR_CAT_SRC_NET:
-        *value = (double)cat_raw_int(e, s) / CAT_MICRO;
-        break;
-    case MTR_CAT_SRC_TIME:
-        *value = (double)cat_raw_int(e, s) / CAT_MICRO;
-        break;
-    default:
-        *value = (double)cat_raw_int(e, s);
-        break;
+    int x = cat_raw_exp(e->src);
+    *value = (double)cat_raw_int(e, s);
+    if (x == -6) {
+        *value /= CAT_MICRO;
+    } else if (x == -3) {
+        *value /= 1e3;
     }
     return MTR_OK;
 }
@@ -190,9 +238,14 @@ mtr_cat_value_int(const struct mtr_cat_entry *e, const struct mtr_snapshot *s, i
     }
     switch (e->src) {
     case MTR_CAT_SRC_REG:
-    case MTR_CAT_SRC_TIME: {
-        /* micro-units (or us) -> 10^scaler units: divide by 10^(6 + scaler) */
-        int p = 6 + e->scaler;
+    case MTR_CAT_SRC_TIME:
+    case MTR_CAT_SRC_TARIFF_REG:
+    case MTR_CAT_SRC_APP_MILLI:
+    case MTR_CAT_SRC_APP_MICRO:
+    case MTR_CAT_SRC_APP_TIME:
+    case MTR_CAT_SRC_DEM_CUR: {
+        /* raw x 10^exp -> 10^scaler units: divide by 10^(scaler - exp) */
+        int p = e->scaler - cat_raw_exp(e->src);
         if (p < 0) {
             return MTR_EINVAL;
         }

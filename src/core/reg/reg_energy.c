@@ -59,10 +59,16 @@ is_finite_energy(const struct mtr_metro_frame *f)
 }
 
 enum mtr_err
-mtr_reg_apply_frame(struct mtr_reg_set *set, const struct mtr_metro_frame *frame)
+mtr_reg_apply_part(struct mtr_reg_set *set,
+                   const struct mtr_metro_frame *frame,
+                   double share,
+                   uint64_t dt_us,
+                   bool is_last,
+                   int64_t inc_out[MTR_REG_CHAN_COUNT][MTR_REG_KIND_COUNT])
 {
     if (set == NULL || frame == NULL || !is_finite_energy(frame) ||
-        frame->phase_count > MTR_CFG_MAX_PHASES || !(frame->duration_s >= 0.0)) {
+        frame->phase_count > MTR_CFG_MAX_PHASES || !(frame->duration_s >= 0.0) ||
+        !(share >= 0.0 && share <= 1.0)) {
         return MTR_EINVAL;
     }
     double add[MTR_REG_CHAN_COUNT][MTR_REG_KIND_COUNT];
@@ -70,14 +76,16 @@ mtr_reg_apply_frame(struct mtr_reg_set *set, const struct mtr_metro_frame *frame
     for (unsigned c = 0; c < MTR_REG_TOTAL; c++) {
         if (c < frame->phase_count) {
             const struct mtr_metro_phase *ph = &frame->ph[c];
-            split_quadrants(ph->e_p_Wh, ph->e_q_varh, ph->e_s_VAh, ph->e_p_Wh, add[c]);
-            abs_total += fabs(ph->e_p_Wh);
+            split_quadrants(ph->e_p_Wh * share, ph->e_q_varh * share, ph->e_s_VAh * share,
+                            ph->e_p_Wh * share, add[c]);
+            abs_total += fabs(ph->e_p_Wh * share);
         } else {
             split_quadrants(0.0, 0.0, 0.0, 0.0, add[c]);
         }
     }
     const struct mtr_metro_total *t = &frame->total;
-    split_quadrants(t->e_p_Wh, t->e_q_varh, t->e_s_VAh, abs_total, add[MTR_REG_TOTAL]);
+    split_quadrants(t->e_p_Wh * share, t->e_q_varh * share, t->e_s_VAh * share, abs_total,
+                    add[MTR_REG_TOTAL]);
 
     /* check every register first, so an overflow changes nothing */
     int64_t inc[MTR_REG_CHAN_COUNT][MTR_REG_KIND_COUNT];
@@ -97,11 +105,26 @@ mtr_reg_apply_frame(struct mtr_reg_set *set, const struct mtr_metro_frame *frame
         for (unsigned k = 0; k < MTR_REG_KIND_COUNT; k++) {
             set->e_u[c][k] += inc[c][k];
             set->rem_u[c][k] = rem[c][k];
+            if (inc_out != NULL) {
+                inc_out[c][k] = inc[c][k];
+            }
         }
     }
-    set->frame_count++;
-    set->t_us += (uint64_t)llround(frame->duration_s * 1e6);
+    if (is_last) {
+        set->frame_count++;
+    }
+    set->t_us += dt_us;
     return MTR_OK;
+}
+
+enum mtr_err
+mtr_reg_apply_frame(struct mtr_reg_set *set, const struct mtr_metro_frame *frame)
+{
+    if (frame == NULL || !(frame->duration_s >= 0.0) || !(frame->duration_s < 1e9)) {
+        return MTR_EINVAL;
+    }
+    return mtr_reg_apply_part(set, frame, 1.0, (uint64_t)llround(frame->duration_s * 1e6), true,
+                              NULL);
 }
 
 int64_t

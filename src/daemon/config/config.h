@@ -13,8 +13,17 @@
 
 #include "meterd/err.h"
 
-#define MTRD_PATH_CAP 1024
-#define MTRD_WORD_CAP 64
+#define MTRD_PATH_CAP      1024
+#define MTRD_WORD_CAP      64
+/** Items of a repeatable option (special days: 100) and characters per item. */
+#define MTRD_LIST_MAX      100
+#define MTRD_LIST_ITEM_CAP 192
+
+/** A repeatable option: each occurrence (file line or command-line flag) appends one item. */
+struct mtrd_list {
+    uint32_t n;
+    char item[MTRD_LIST_MAX][MTRD_LIST_ITEM_CAP];
+};
 
 /** Everything meterd can be told. Units are in the names. */
 struct mtrd_config {
@@ -53,7 +62,40 @@ struct mtrd_config {
     char frames_csv[MTRD_PATH_CAP]; /**< write one CSV line per frame to this file */
     /* [storage] */
     char data_dir[MTRD_PATH_CAP];
-    int64_t nv_sync_ms; /**< msync interval; 0 = every frame */
+    int64_t nv_sync_ms;     /**< msync interval; 0 = every frame */
+    int64_t profile_days;   /**< load profile depth, days of entries kept */
+    int64_t billing_months; /**< monthly billing entries kept (12..17) */
+    int64_t billing_days;   /**< daily billing entries kept */
+    int64_t event_depth;    /**< entries kept per event log */
+    /* [clock] */
+    int64_t tz_min;                  /**< local normal time - UTC, minutes */
+    bool is_dst;                     /**< daylight saving time on */
+    char dst_begin[MTRD_WORD_CAP];   /**< rule, e.g. 03-last-Sun 02:00 (local normal time) */
+    char dst_end[MTRD_WORD_CAP];     /**< rule, e.g. 10-last-Sun 03:00 (local DST) */
+    int64_t dst_deviation_min;       /**< DST offset, minutes */
+    char clock_start[MTRD_WORD_CAP]; /**< fresh meter's clock in replay: ISO 8601 UTC, or "" */
+    /* [tariff] */
+    char tariff_source[MTRD_WORD_CAP]; /**< calendar, com, input */
+    int64_t tariff_com;                /**< tariff in force when tariff-source = com */
+    char calendar_name[MTRD_WORD_CAP];
+    struct mtrd_list cal_season;  /**< "name: MM-DD HH:MM week" */
+    struct mtrd_list cal_week;    /**< "name: d d d d d d d" (day ids Monday..Sunday) */
+    struct mtrd_list cal_day;     /**< "id: HH:MM Tn, HH:MM Tn, ..." */
+    struct mtrd_list cal_special; /**< "[YYYY-]MM-DD id" */
+    /* [demand] */
+    int64_t demand_period_s;
+    int64_t demand_subs;
+    /* [profiles] */
+    int64_t capture_energy_s;
+    int64_t capture_pq_s;
+    int64_t capture_amm_s;
+    /* [billing] */
+    bool is_billing_monthly;
+    int64_t billing_day;
+    char billing_time[MTRD_WORD_CAP]; /**< HH:MM local time */
+    bool is_billing_daily;
+    bool is_billing_resets_md;
+    int64_t long_outage_s;
     /* [modbus] */
     bool is_modbus;
     char modbus_bind[MTRD_WORD_CAP];

@@ -15,6 +15,7 @@ enum opt_type {
     OPT_INT,
     OPT_DBL,
     OPT_BOOL,
+    OPT_LIST,
 };
 
 struct opt {
@@ -44,6 +45,11 @@ struct opt {
     {                                                \
         s, n, OPT_BOOL, OFF(f), 0, 0, 1, d, "", h, r \
     }
+#define LIST(s, n, f, lo, hi, h)                            \
+    {                                                       \
+        s, n, OPT_LIST, OFF(f), 0, lo, hi, "", "", h, false \
+    }
+#define INT(s, n, f, lo, hi, d, u, h) NUM(s, n, OPT_INT, f, lo, hi, d, u, h, false)
 #define CAL(n, f, lo, hi, u, h)                                                     \
     NUM("metrology", n "_l1", OPT_INT, f[0], lo, hi, "0", u, h " (L1)", false),     \
         NUM("metrology", n "_l2", OPT_INT, f[1], lo, hi, "0", u, h " (L2)", false), \
@@ -239,6 +245,147 @@ static const struct opt g_opts[] = {
         "ms",
         "msync interval of the registers (power-cut window; kill -9 loses nothing)",
         true),
+    INT("storage",
+        "profile-days",
+        profile_days,
+        1,
+        3660,
+        "100",
+        "days",
+        "load profile entries kept (FIFO), in days of entries"),
+    INT("storage",
+        "billing-months",
+        billing_months,
+        12,
+        17,
+        "12",
+        "",
+        "monthly billing entries kept"),
+    INT("storage", "billing-days", billing_days, 1, 366, "62", "", "daily billing entries kept"),
+    INT("storage",
+        "event-depth",
+        event_depth,
+        10,
+        100000,
+        "500",
+        "",
+        "entries kept per event log (FIFO)"),
+    INT("clock",
+        "timezone-min",
+        tz_min,
+        -720,
+        840,
+        "0",
+        "min",
+        "local normal time minus UTC (CET: 60)"),
+    FLAG("clock", "dst", is_dst, "false", "daylight saving time (rules below)", false),
+    STR("clock",
+        "dst-begin",
+        dst_begin,
+        "03-last-Sun 02:00",
+        "DST begins: MM-DD|MM-last-Ddd|MM-DD Ddd, HH:MM local normal time"),
+    STR("clock", "dst-end", dst_end, "10-last-Sun 03:00", "DST ends: same form, HH:MM local DST"),
+    INT("clock", "dst-deviation-min", dst_deviation_min, 0, 120, "60", "min", "DST offset"),
+    STR("clock",
+        "clock-start",
+        clock_start,
+        "",
+        "clock of a fresh meter replaying a recording: YYYY-MM-DDTHH:MM:SSZ (default: the "
+        "recording's time; live sources use the system clock)"),
+    STR("tariff",
+        "tariff-source",
+        tariff_source,
+        "calendar",
+        "tariff in force from: calendar, com (communication), input (digital input: T1/T2)"),
+    INT("tariff", "tariff-com", tariff_com, 1, 4, "1", "", "tariff set by communication"),
+    STR("tariff", "calendar-name", calendar_name, "default", "activity calendar name (8 chars)"),
+    LIST("tariff",
+         "season",
+         cal_season,
+         0,
+         12,
+         "season (repeatable): NAME: MM-DD HH:MM WEEK, e.g. winter: 10-01 00:00 wk1"),
+    LIST("tariff",
+         "week",
+         cal_week,
+         0,
+         12,
+         "week profile (repeatable): NAME: 7 day ids Monday..Sunday, e.g. wk1: 1 1 1 1 1 2 2"),
+    LIST("tariff",
+         "day",
+         cal_day,
+         0,
+         8,
+         "day profile (repeatable): ID: HH:MM Tn, ..., e.g. 1: 00:00 T2, 06:00 T1, 22:00 T2"),
+    LIST("tariff",
+         "special",
+         cal_special,
+         0,
+         100,
+         "special day (repeatable): [YYYY-]MM-DD DAYID, e.g. 12-25 2"),
+    INT("demand",
+        "demand-period",
+        demand_period_s,
+        60,
+        3600,
+        "900",
+        "s",
+        "demand window (divides one hour)"),
+    INT("demand",
+        "demand-subs",
+        demand_subs,
+        1,
+        15,
+        "3",
+        "",
+        "sub-intervals of the window: 1 block demand, more: sliding"),
+    INT("profiles",
+        "capture-energy",
+        capture_energy_s,
+        60,
+        3600,
+        "900",
+        "s",
+        "capture period of load profile 1 (energy)"),
+    INT("profiles",
+        "capture-pq",
+        capture_pq_s,
+        60,
+        3600,
+        "900",
+        "s",
+        "capture period of the power-quality profile"),
+    INT("profiles",
+        "capture-amm",
+        capture_amm_s,
+        60,
+        3600,
+        "900",
+        "s",
+        "capture period of the average/minimum/maximum profiles"),
+    FLAG("billing", "billing-monthly", is_billing_monthly, "true", "monthly billing", false),
+    INT("billing", "billing-day", billing_day, 1, 28, "1", "", "day of month of billing"),
+    STR("billing", "billing-time", billing_time, "00:00", "local time of billing, HH:MM"),
+    FLAG("billing",
+         "billing-daily",
+         is_billing_daily,
+         "true",
+         "daily billing at local midnight",
+         false),
+    FLAG("billing",
+         "billing-resets-md",
+         is_billing_resets_md,
+         "true",
+         "monthly billing resets maximum demand",
+         false),
+    INT("billing",
+        "long-outage",
+        long_outage_s,
+        1,
+        86400,
+        "180",
+        "s",
+        "outages longer than this are long (power-failure log)"),
     FLAG("modbus", "modbus", is_modbus, "true", "serve Modbus TCP", false),
     STR("modbus", "modbus-bind", modbus_bind, "0.0.0.0", "Modbus TCP listen address"),
     NUM("modbus",
@@ -335,6 +482,24 @@ apply(struct mtrd_config *cfg, const struct opt *o, const char *v, char *err, si
         }
         memcpy(base + o->off, v, strlen(v) + 1);
         return MTR_OK;
+    case OPT_LIST: {
+        struct mtrd_list *l = (struct mtrd_list *)(void *)(base + o->off);
+        if (v[0] == '\0') {
+            l->n = 0; /* an empty value clears the list (the default) */
+            return MTR_OK;
+        }
+        if ((double)l->n >= o->max) {
+            snprintf(err, err_cap, "option '%s': more than %.0f entries", o->name, o->max);
+            return MTR_EINVAL;
+        }
+        if (strlen(v) >= MTRD_LIST_ITEM_CAP) {
+            snprintf(err, err_cap, "option '%s': value longer than %d characters", o->name,
+                     MTRD_LIST_ITEM_CAP - 1);
+            return MTR_EINVAL;
+        }
+        memcpy(l->item[l->n++], v, strlen(v) + 1);
+        return MTR_OK;
+    }
     case OPT_BOOL: {
         bool b = false;
         if (parse_bool(v, &b) != MTR_OK) {
@@ -521,6 +686,8 @@ print_value(const struct mtrd_config *cfg, const struct opt *o, FILE *out)
     case OPT_STR:
         fprintf(out, "%s", base + o->off);
         break;
+    case OPT_LIST:
+        break; /* printed item by item by mtrd_config_print() */
     case OPT_BOOL: {
         bool b;
         memcpy(&b, base + o->off, sizeof(b));
@@ -548,6 +715,8 @@ opt_size(const struct opt *o)
     switch (o->type) {
     case OPT_STR:
         return o->cap;
+    case OPT_LIST:
+        return sizeof(struct mtrd_list);
     case OPT_BOOL:
         return sizeof(bool);
     case OPT_INT:
@@ -593,6 +762,9 @@ mtrd_config_print_help(FILE *out)
         if (o->type == OPT_INT || o->type == OPT_DBL) {
             fprintf(out, " [%g..%g%s%s]", o->min, o->max, o->unit[0] ? " " : "", o->unit);
         }
+        if (o->type == OPT_LIST) {
+            fprintf(out, " [up to %.0f]", o->max);
+        }
         fprintf(out, " (default: %s)%s\n", o->def[0] ? o->def : "none",
                 o->is_reloadable ? " [SIGHUP]" : "");
     }
@@ -616,6 +788,17 @@ mtrd_config_print(const struct mtrd_config *cfg, FILE *out, bool is_commented)
         if (is_commented) {
             fprintf(out, "# %s%s%s%s%s\n", o->help, o->unit[0] ? " (" : "", o->unit,
                     o->unit[0] ? ")" : "", o->is_reloadable ? " [SIGHUP]" : "");
+        }
+        if (o->type == OPT_LIST) {
+            const struct mtrd_list *l =
+                (const struct mtrd_list *)(const void *)((const char *)cfg + o->off);
+            if (l->n == 0) {
+                fprintf(out, "# %s = (none)\n", o->name);
+            }
+            for (uint32_t k = 0; k < l->n; k++) {
+                fprintf(out, "%s = %s\n", o->name, l->item[k]);
+            }
+            continue;
         }
         fprintf(out, "%s = ", o->name);
         print_value(cfg, o, out);

@@ -19,6 +19,7 @@
 
 #include "log/log.h"
 #include "loop/console.h"
+#include "loop/meter_app.h"
 #include "meterd/cat.h"
 #include "meterd/metrology.h"
 #include "meterd/reg.h"
@@ -43,6 +44,9 @@ struct meter {
     struct mtr_reg_set regs;
     struct mtrd_reg_store store;
     bool is_store_open;
+    struct mtrd_meter_app ma; /* clock, tariffs, demand, profiles, billing, events */
+    bool is_app_open;
+    bool is_live; /* meter time follows the system clock */
     struct mtrd_modbus *mb;
     struct mtr_snapshot snap;
     struct mtrd_report report;
@@ -224,6 +228,35 @@ open_storage(struct meter *mt)
     return MTRD_EXIT_OK;
 }
 
+/* The meter application: its clock starts from the source (or --clock-start) when new. */
+static int
+open_app(struct meter *mt)
+{
+    const struct mtrd_source_info *in = &mt->src->info;
+    mt->is_live = in->sample_count == 0 && mt->cfg->speed_x > 0.0 && mt->cfg->speed_x <= 1.0;
+    int64_t now = INT64_MIN;
+    if (mt->is_live) {
+        now = (int64_t)wall_us();
+    } else if (mt->cfg->clock_start[0] != '\0') {
+        if (mtrd_parse_utc(mt->cfg->clock_start, &now) != MTR_OK) {
+            mtrd_log(MTRD_LOG_ERROR, "clock-start '%s': use YYYY-MM-DDTHH:MM:SSZ (UTC)",
+                     mt->cfg->clock_start);
+            return MTRD_EXIT_USAGE;
+        }
+    } else if (in->t0_us != 0) {
+        now = in->t0_us;
+    }
+    char err[768] = "";
+    enum mtr_err e = mtrd_meter_app_open(&mt->ma, mt->cfg, mt->cfg->data_dir, &mt->regs, now,
+                                         mt->is_live, err, sizeof(err));
+    mt->is_app_open = true; /* close what was opened, even on failure */
+    if (e != MTR_OK) {
+        mtrd_log(MTRD_LOG_ERROR, "%s", err);
+        return e == MTR_EINVAL ? MTRD_EXIT_USAGE : MTRD_EXIT_STORAGE;
+    }
+    return MTRD_EXIT_OK;
+}
+
 static void
 modbus_log(void *ctx, int level, const char *msg)
 {
@@ -297,12 +330,22 @@ frames_line(FILE *out, const struct mtr_snapshot *s, double fs_Hz)
 static bool
 on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
 {
-    enum mtr_err e = mtr_reg_apply_frame(&mt->regs, fr);
+    struct mtr_app *app = &mt->ma.app;
+    int64_t t_end =
+        mt->is_live ? (int64_t)wall_us() : app->st.t_us + (int64_t)llround(fr->duration_s * 1e6);
+    enum mtr_err e = mtr_app_frame(app, fr, t_end);
     if (e != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "frame %llu: registers not updated: %s",
                  (unsigned long long)fr->seq, mtr_strerror(e));
         return false;
     }
+    char err[512] = "";
+    if (mtrd_meter_app_commit(&mt->ma, err, sizeof(err)) != MTR_OK) {
+        mtrd_log(MTRD_LOG_ERROR, "%s; stopping (the stored state is the one before this frame)",
+                 err);
+        return false;
+    }
+    mt->regs = app->st.reg;
     e = mtrd_reg_store_commit(&mt->store, &mt->regs);
     if (e != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "register file: commit failed: %s", mtr_strerror(e));
@@ -310,9 +353,12 @@ on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
     }
     mt->snap.frame = *fr;
     mt->snap.reg = mt->regs;
+    mt->snap.app = app->st;
+    for (unsigned q = 0; q < MTR_DEM_COUNT; q++) {
+        mt->snap.dem_cur_mW[q] = mtr_app_demand_current_mW(app, (enum mtr_dem_qty)q);
+    }
     mt->snap.is_valid = true;
-    double t_s = (double)(fr->sample_start + fr->sample_count) / mt->src->info.fs_Hz;
-    mt->snap.t_us = (uint64_t)mt->src->info.t0_us + (uint64_t)llround(t_s * 1e6);
+    mt->snap.t_us = (uint64_t)app->st.t_us;
     if (mt->mb != NULL) {
         enum mtr_err pe = mtrd_modbus_publish(mt->mb, &mt->snap);
         (void)pe; /* only fails on NULL arguments */
@@ -324,7 +370,8 @@ on_frame(struct meter *mt, const struct mtr_metro_frame *fr)
     double now = now_s();
     if (mt->cfg->nv_sync_ms > 0 &&
         (now - mt->t_last_sync) * 1000.0 >= (double)mt->cfg->nv_sync_ms) {
-        if (mtrd_reg_store_flush(&mt->store) != MTR_OK) {
+        if (mtrd_app_store_flush(&mt->ma.store) != MTR_OK ||
+            mtrd_reg_store_flush(&mt->store) != MTR_OK) {
             mtrd_log(MTRD_LOG_WARN, "register file: msync failed; retrying at the next interval");
         }
         mt->t_last_sync = now;
@@ -419,6 +466,7 @@ reload_config(struct meter *mt)
     } else {
         unsigned n = mtrd_config_copy_reloadable(&mt->cfg_live, fresh);
         mt->store.file.is_sync_each_commit = mt->cfg_live.nv_sync_ms == 0;
+        mt->ma.store.file.is_sync_each_commit = mt->cfg_live.nv_sync_ms == 0;
         mtrd_log(MTRD_LOG_INFO, "reload: %s: %u option(s) changed (others need a restart)",
                  mt->config_path, n);
     }
@@ -529,6 +577,10 @@ open_all(struct meter *mt)
     if (rc != MTRD_EXIT_OK) {
         return rc;
     }
+    rc = open_app(mt);
+    if (rc != MTRD_EXIT_OK) {
+        return rc;
+    }
     if (mt->cfg->frames_csv[0] != '\0') {
         mt->frames =
             strcmp(mt->cfg->frames_csv, "-") == 0 ? stdout : fopen(mt->cfg->frames_csv, "w");
@@ -552,6 +604,9 @@ close_all(struct meter *mt)
         fclose(mt->frames);
     } else if (mt->frames == stdout) {
         fflush(stdout);
+    }
+    if (mt->is_app_open) {
+        mtrd_meter_app_close(&mt->ma);
     }
     if (mt->is_store_open && mtrd_reg_store_close(&mt->store) != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "register file: final msync failed");

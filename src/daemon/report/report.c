@@ -117,10 +117,18 @@ mtrd_report_snapshot(const struct mtrd_report *r, struct mtr_snapshot *out)
     out->is_valid = true;
 }
 
+/* Registers of the register set: the report also gives what the run added to them. */
 static bool
 is_register(const struct mtr_cat_entry *e)
 {
     return e->src == MTR_CAT_SRC_REG || e->src == MTR_CAT_SRC_NET;
+}
+
+/* Stored values printed even without a frame: registers, tariff registers, partials. */
+static bool
+is_stored(const struct mtr_cat_entry *e)
+{
+    return is_register(e) || e->src == MTR_CAT_SRC_TARIFF_REG || e->src == MTR_CAT_SRC_APP_MICRO;
 }
 
 /* The registers gained during the run, as a snapshot (registers only). */
@@ -140,7 +148,7 @@ static bool
 is_printed(const struct mtrd_report *r, const struct mtr_cat_entry *e)
 {
     uint8_t phases = r->frames > 0 ? r->last.frame.phase_count : MTR_CFG_MAX_PHASES;
-    if (r->frames == 0 && !is_register(e)) {
+    if (r->frames == 0 && !is_stored(e)) {
         return false;
     }
     return mtr_cat_applies(e, phases);

@@ -58,20 +58,15 @@ hh_rnd(uint64_t seed, uint64_t a, uint64_t b)
 
 /* ---- appliance model ---- */
 
-enum hh_kind {
-    HH_RES = 0, /* resistive, PF 1 */
-    HH_MOTOR,   /* lagging PF, mild 3rd/5th */
-    HH_SMPS,    /* rectifier: odd harmonics, slightly leading displacement */
-    HH_EV,      /* PFC charger, PF 0.99, small 5th/7th */
-    HH_PV,      /* inverter export, phase opposition, small 5th/7th */
-};
+/* Appliance characters (enum mtrd_synth_hh_kind in synth.h). */
+#define HH_RES   MTRD_SYNTH_HH_RES
+#define HH_MOTOR MTRD_SYNTH_HH_MOTOR
+#define HH_SMPS  MTRD_SYNTH_HH_SMPS
+#define HH_EV    MTRD_SYNTH_HH_EV
+#define HH_PV    MTRD_SYNTH_HH_PV
 
-/* Per-phase accumulator of current phasors by odd order (index o: order 2o+1). */
-struct hh_acc {
-    double re[HH_ORDERS];
-    double im[HH_ORDERS];
-    double p_W;
-};
+/* The per-phase accumulator of current phasors is struct mtrd_synth_hh_phasors (synth.h). */
+_Static_assert(HH_ORDERS == MTRD_SYNTH_HH_ORDERS, "household current orders");
 
 /* Relative harmonic current of a rectifier load (IEC 61000-3-2-like spectrum). */
 static const double hh_smps_rel[HH_ORDERS] = {1.0, 0.80, 0.55, 0.32, 0.16, 0.08, 0.05, 0.03};
@@ -79,10 +74,14 @@ static const double hh_ev_rel[HH_ORDERS] = {1.0, 0.01, 0.03, 0.02, 0.0, 0.0, 0.0
 static const double hh_motor_rel[HH_ORDERS] = {1.0, 0.04, 0.02, 0.0, 0.0, 0.0, 0.0, 0.0};
 
 static void
-hh_add(struct hh_acc *acc, int phase, enum hh_kind kind, double p_W, double pf)
+hh_add(struct mtrd_synth_hh_phasors *acc,
+       int phase,
+       enum mtrd_synth_hh_kind kind,
+       double p_W,
+       double pf)
 {
     static const double alpha[3] = {0.0, -2.0 * HH_PI / 3.0, 2.0 * HH_PI / 3.0};
-    struct hh_acc *a = &acc[phase];
+    struct mtrd_synth_hh_phasors *a = &acc[phase];
     double i1 = fabs(p_W) / (HH_UN_V * pf);
     double phi = acos(pf); /* current lag */
     const double *rel = NULL;
@@ -120,6 +119,21 @@ hh_add(struct hh_acc *acc, int phase, enum hh_kind kind, double p_W, double pf)
     }
 }
 
+/* Append a switched load to the schedule (at most MTRD_SYNTH_HH_MAX_LOADS: see synth.h). */
+static void
+hh_put(
+    struct mtrd_synth_hh_loads *l, int phase, enum mtrd_synth_hh_kind kind, double p_W, double pf)
+{
+    if (l->count >= MTRD_SYNTH_HH_MAX_LOADS) {
+        return;
+    }
+    struct mtrd_synth_hh_load *ld = &l->ld[l->count++];
+    ld->kind = kind;
+    ld->phase = (uint8_t)phase;
+    ld->p_W = p_W;
+    ld->pf_ratio = pf;
+}
+
 /* Is a periodic cycle "on": period and on time in seconds, offset from the seed. */
 static bool
 hh_cycle(double t, double period_s, double on_s, double offset_s)
@@ -135,45 +149,45 @@ hh_within(double tod_h, double from_h, double to_h)
 }
 
 static void
-hh_kettle(uint64_t seed, uint64_t day, double tod_h, struct hh_acc *acc)
+hh_kettle(uint64_t seed, uint64_t day, double tod_h, struct mtrd_synth_hh_loads *acc)
 {
     static const double at_h[] = {7.1, 10.5, 13.0, 16.25, 21.0};
     for (unsigned k = 0; k < sizeof(at_h) / sizeof(at_h[0]); k++) {
         double start = at_h[k] + (hh_rnd(seed, day, 10 + k) - 0.5) * 0.6;
         if (hh_within(tod_h, start, start + 0.05)) { /* 3 minutes */
-            hh_add(acc, 0, HH_RES, 2000.0, 1.0);
+            hh_put(acc, 0, HH_RES, 2000.0, 1.0);
         }
     }
 }
 
 static void
-hh_evening(uint64_t seed, uint64_t day, double t, double tod_h, struct hh_acc *acc)
+hh_evening(uint64_t seed, uint64_t day, double t, double tod_h, struct mtrd_synth_hh_loads *acc)
 {
     /* oven on L2: 17:45-18:45, heat-up 10 min then thermostat 90 s on / 60 s off */
     double oven0 = 17.75 + (hh_rnd(seed, day, 20) - 0.5) * 0.5;
     if (hh_within(tod_h, oven0, oven0 + 1.0) &&
         (tod_h < oven0 + 1.0 / 6.0 || hh_cycle(t, 150.0, 90.0, 0.0))) {
-        hh_add(acc, 1, HH_RES, 3000.0, 1.0);
+        hh_put(acc, 1, HH_RES, 3000.0, 1.0);
     }
     /* EV charger, 3 x 16 A, from about 18:30 for 3 hours */
     double ev0 = 18.5 + hh_rnd(seed, day, 21) * 0.75;
     if (hh_within(tod_h, ev0, ev0 + 3.0)) {
         for (int p = 0; p < 3; p++) {
-            hh_add(acc, p, HH_EV, 3680.0, 0.99);
+            hh_put(acc, p, HH_EV, 3680.0, 0.99);
         }
     }
     /* TV / PC on L2, LED lighting on L1 */
     if (hh_within(tod_h, 17.0, 23.5) || hh_within(tod_h, 8.0, 12.0)) {
-        hh_add(acc, 1, HH_SMPS, 250.0, 0.95);
+        hh_put(acc, 1, HH_SMPS, 250.0, 0.95);
     }
     if (hh_within(tod_h, 18.0, 23.5) || hh_within(tod_h, 6.5, 7.5)) {
-        hh_add(acc, 0, HH_SMPS, 80.0, 0.9);
+        hh_put(acc, 0, HH_SMPS, 80.0, 0.9);
     }
 }
 
 /* PV: sin^2 bell 7 h..19 h, -5 kW peak, clouds varying every 5 minutes. */
 static void
-hh_pv(uint64_t seed, uint64_t day, double t, double tod_h, struct hh_acc *acc)
+hh_pv(uint64_t seed, uint64_t day, double t, double tod_h, struct mtrd_synth_hh_loads *acc)
 {
     if (!hh_within(tod_h, 7.0, 19.0)) {
         return;
@@ -186,29 +200,29 @@ hh_pv(uint64_t seed, uint64_t day, double t, double tod_h, struct hh_acc *acc)
     double cloud = 0.25 * (c0 + (c1 - c0) * x); /* 0..25 % reduction, continuous */
     double p = -5000.0 * s * s * (1.0 - cloud);
     for (int ph = 0; ph < 3; ph++) {
-        hh_add(acc, ph, HH_PV, p / 3.0, 1.0);
+        hh_put(acc, ph, HH_PV, p / 3.0, 1.0);
     }
 }
 
-static void
-hh_loads(uint64_t seed, double t, struct hh_acc acc[3])
+void
+mtrd_synth_hh_schedule(uint64_t seed, double t, struct mtrd_synth_hh_loads *acc)
 {
-    memset(acc, 0, 3 * sizeof(*acc));
+    acc->count = 0;
     double tt = t < 0.0 ? 0.0 : t;
     uint64_t day = (uint64_t)(tt / HH_DAY_S);
     double tod_h = fmod(tt, HH_DAY_S) / 3600.0;
     for (int p = 0; p < 3; p++) {
-        hh_add(acc, p, HH_SMPS, 50.0, 0.9); /* standby: 150 W in all */
+        hh_put(acc, p, HH_SMPS, 50.0, 0.9); /* standby: 150 W in all */
     }
     /* fridge compressor on L3: 12 min on every 32 min */
     if (hh_cycle(tt, 1920.0, 720.0, hh_rnd(seed, 0, 1) * 1920.0)) {
-        hh_add(acc, 2, HH_MOTOR, 120.0, 0.6);
+        hh_put(acc, 2, HH_MOTOR, 120.0, 0.6);
     }
     /* heat pump, 3-phase: mornings and evenings, 20 min on / 10 min off */
     if ((hh_within(tod_h, 6.0, 9.0) || hh_within(tod_h, 16.0, 23.0)) &&
         hh_cycle(tt, 1800.0, 1200.0, hh_rnd(seed, day, 2) * 1800.0)) {
         for (int p = 0; p < 3; p++) {
-            hh_add(acc, p, HH_MOTOR, 600.0, 0.92);
+            hh_put(acc, p, HH_MOTOR, 600.0, 0.92);
         }
     }
     hh_kettle(seed, day, tod_h, acc);
@@ -217,34 +231,69 @@ hh_loads(uint64_t seed, double t, struct hh_acc acc[3])
 }
 
 void
+mtrd_synth_hh_add(struct mtrd_synth_hh_phasors acc[MTRD_SYNTH_MAX_PHASES],
+                  const struct mtrd_synth_hh_load *ld)
+{
+    hh_add(acc, ld->phase, ld->kind, ld->p_W, ld->pf_ratio);
+}
+
+static void
+hh_loads(uint64_t seed, double t, struct mtrd_synth_hh_phasors acc[3])
+{
+    struct mtrd_synth_hh_loads l;
+    mtrd_synth_hh_schedule(seed, t, &l);
+    memset(acc, 0, 3 * sizeof(*acc));
+    for (uint8_t k = 0; k < l.count; k++) {
+        mtrd_synth_hh_add(acc, &l.ld[k]);
+    }
+}
+
+void
 mtrd_synth_hh_load(uint64_t seed, double t_s, double p_W[MTRD_SYNTH_MAX_PHASES])
 {
-    struct hh_acc acc[3];
+    struct mtrd_synth_hh_phasors acc[3];
     hh_loads(seed, t_s, acc);
     for (int p = 0; p < 3; p++) {
         p_W[p] = acc[p].p_W;
     }
 }
 
+double
+mtrd_synth_hh_u1(const struct mtrd_synth_hh_phasors *acc, uint8_t phase)
+{
+    static const double alpha[3] = {0.0, -2.0 * HH_PI / 3.0, 2.0 * HH_PI / 3.0};
+    unsigned p = phase % 3u;
+    /* voltage drop by the in-phase fundamental current */
+    double i_inphase = acc->re[0] * cos(alpha[p]) + acc->im[0] * sin(alpha[p]);
+    return 232.0 - HH_Z_OHM * i_inphase;
+}
+
+enum mtr_err
+mtrd_synth_hh_voltage(struct mtrd_synth_wave *u, uint8_t phase, double u1_V)
+{
+    static const double alpha[3] = {0.0, -2.0 * HH_PI / 3.0, 2.0 * HH_PI / 3.0};
+    if (u == NULL || phase >= 3) {
+        return MTR_EINVAL;
+    }
+    mtrd_synth_wave_sine(u, u1_V, alpha[phase]);
+    enum mtr_err e = mtrd_synth_wave_add(u, 3, 0.010 * u1_V, 3.0 * alpha[phase]);
+    if (e == MTR_OK) {
+        e = mtrd_synth_wave_add(u, 5, 0.020 * u1_V, 5.0 * alpha[phase] + HH_PI);
+    }
+    return e;
+}
+
 /* Build the signal for meter time t (seconds since midnight of day 0). */
 static enum mtr_err
 hh_signal(struct mtrd_synth_hh *hh, double t)
 {
-    static const double alpha[3] = {0.0, -2.0 * HH_PI / 3.0, 2.0 * HH_PI / 3.0};
-    struct hh_acc acc[3];
+    struct mtrd_synth_hh_phasors acc[3];
     hh_loads(hh->par.seed, t, acc);
     memset(&hh->sig, 0, sizeof(hh->sig));
     hh->sig.phase_count = 3;
     for (int p = 0; p < 3; p++) {
-        /* voltage drop by the in-phase fundamental current */
-        double i_inphase = acc[p].re[0] * cos(alpha[p]) + acc[p].im[0] * sin(alpha[p]);
-        double u1 = 232.0 - HH_Z_OHM * i_inphase;
-        struct mtrd_synth_wave *u = &hh->sig.u[p];
-        mtrd_synth_wave_sine(u, u1, alpha[p]);
-        enum mtr_err e = mtrd_synth_wave_add(u, 3, 0.010 * u1, 3.0 * alpha[p]);
-        if (e == MTR_OK) {
-            e = mtrd_synth_wave_add(u, 5, 0.020 * u1, 5.0 * alpha[p] + HH_PI);
-        }
+        double u1 = mtrd_synth_hh_u1(&acc[p], (uint8_t)p);
+        enum mtr_err e = mtrd_synth_hh_voltage(&hh->sig.u[p], (uint8_t)p, u1);
         struct mtrd_synth_wave *i = &hh->sig.i[p];
         for (int o = 0; o < HH_ORDERS; o++) {
             double rms = hypot(acc[p].re[o], acc[p].im[o]);
@@ -291,24 +340,37 @@ mtrd_synth_hh_init(struct mtrd_synth_hh *hh, const struct mtrd_synth_household *
         return e;
     }
     hh->f_Hz = 50.0;
-    hh->rng = par->seed ^ 0x5eed5eedULL;
+    hh->rng = mtrd_synth_hh_f_rng(par->seed);
     hh->next_update = 0;
     return MTR_OK;
+}
+
+uint64_t
+mtrd_synth_hh_f_rng(uint64_t seed)
+{
+    return seed ^ 0x5eed5eedULL;
+}
+
+double
+mtrd_synth_hh_f_step(double f_Hz, double f_nom_Hz, uint64_t *rng)
+{
+    /* bounded random walk, 2 mHz steps per second */
+    double r = (double)(hh_mix((*rng)++) >> 11) * 0x1.0p-53;
+    double f = f_Hz + (r - 0.5) * 0.004;
+    if (f > f_nom_Hz + HH_F_WANDER_HZ) {
+        f = f_nom_Hz + HH_F_WANDER_HZ;
+    }
+    if (f < f_nom_Hz - HH_F_WANDER_HZ) {
+        f = f_nom_Hz - HH_F_WANDER_HZ;
+    }
+    return f;
 }
 
 static enum mtr_err
 hh_update(struct mtrd_synth_hh *hh)
 {
     double t = hh->par.start_tod_s + (double)hh->n / hh->par.fs_Hz;
-    /* frequency: bounded random walk, 2 mHz steps per second */
-    double r = (double)(hh_mix(hh->rng++) >> 11) * 0x1.0p-53;
-    hh->f_Hz += (r - 0.5) * 0.004;
-    if (hh->f_Hz > 50.0 + HH_F_WANDER_HZ) {
-        hh->f_Hz = 50.0 + HH_F_WANDER_HZ;
-    }
-    if (hh->f_Hz < 50.0 - HH_F_WANDER_HZ) {
-        hh->f_Hz = 50.0 - HH_F_WANDER_HZ;
-    }
+    hh->f_Hz = mtrd_synth_hh_f_step(hh->f_Hz, 50.0, &hh->rng);
     enum mtr_err e = hh_signal(hh, t);
     if (e != MTR_OK) {
         return e;

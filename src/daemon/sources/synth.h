@@ -381,4 +381,97 @@ mtrd_synth_hh_read(struct mtrd_synth_hh *hh, float *x, size_t max, size_t *got);
  */
 void mtrd_synth_hh_load(uint64_t seed, double t_s, double p_W[MTRD_SYNTH_MAX_PHASES]);
 
+/* ---- The household model in parts (source_synth.c), for the frame mode (synth_frames.c) ---- */
+
+/** Appliance characters of the household. */
+enum mtrd_synth_hh_kind {
+    MTRD_SYNTH_HH_RES = 0, /**< Resistive, PF 1. */
+    MTRD_SYNTH_HH_MOTOR,   /**< Lagging PF, mild 3rd/5th. */
+    MTRD_SYNTH_HH_SMPS,    /**< Rectifier: odd harmonics, slightly leading displacement. */
+    MTRD_SYNTH_HH_EV,      /**< PFC charger, PF 0.99, small 5th/7th. */
+    MTRD_SYNTH_HH_PV,      /**< Inverter export, phase opposition, small 5th/7th. */
+};
+
+/**
+ * Most loads switched on at one instant: standby 3, fridge 1, heat pump 3, kettle 5
+ * (the five kettle windows never overlap in practice, but the bound does not rely on it),
+ * oven 1, EV 3, TV 1, LED 1, PV 3 = 21.
+ */
+#define MTRD_SYNTH_HH_MAX_LOADS 24
+/** Current orders the household uses: odd orders 1, 3, ..., 15 (index o is order 2o+1). */
+#define MTRD_SYNTH_HH_ORDERS    8
+
+/** One load switched on. */
+struct mtrd_synth_hh_load {
+    enum mtrd_synth_hh_kind kind;
+    uint8_t phase;   /**< 0-based phase, 0..2. */
+    double p_W;      /**< Nominal active power, W; negative for PV (export). */
+    double pf_ratio; /**< Displacement power factor, 0 < pf <= 1. */
+};
+
+/** The loads switched on at one instant, in the order the scenario adds them. */
+struct mtrd_synth_hh_loads {
+    uint8_t count; /**< 0..MTRD_SYNTH_HH_MAX_LOADS. */
+    struct mtrd_synth_hh_load ld[MTRD_SYNTH_HH_MAX_LOADS];
+};
+
+/** Current of one phase as RMS phasors per odd order, A (re + j im, angle of the cosine). */
+struct mtrd_synth_hh_phasors {
+    double re[MTRD_SYNTH_HH_ORDERS]; /**< [o]: order 2o+1. */
+    double im[MTRD_SYNTH_HH_ORDERS];
+    double p_W; /**< Sum of the loads' nominal power, W. */
+};
+
+/**
+ * The household schedule: which loads are on at an instant, and their power.
+ * @param[in]  seed  Scenario seed.
+ * @param[in]  t_s   Seconds since the scenario's local midnight of day 0 (< 0 is taken as 0).
+ * @param[out] out   Loads, in the order the scenario adds them.
+ * Context: any; no allocation; about 0.1 us.
+ */
+void mtrd_synth_hh_schedule(uint64_t seed, double t_s, struct mtrd_synth_hh_loads *out);
+
+/**
+ * Add the current phasors of one load to the phase accumulators (linear in |p_W|).
+ * @param[in,out] acc  Accumulators of phases 1..3 (zeroed by the caller first).
+ * @param[in]     ld   Load from mtrd_synth_hh_schedule().
+ */
+void mtrd_synth_hh_add(struct mtrd_synth_hh_phasors acc[MTRD_SYNTH_MAX_PHASES],
+                       const struct mtrd_synth_hh_load *ld);
+
+/**
+ * Fundamental voltage of a phase, sagging with its in-phase fundamental current
+ * through the 0.25 ohm source impedance (232 V at no load).
+ * @param[in] acc    The phase's current.
+ * @param[in] phase  0-based phase, 0..2.
+ * @return U1, V RMS.
+ */
+double mtrd_synth_hh_u1(const struct mtrd_synth_hh_phasors *acc, uint8_t phase);
+
+/**
+ * The household voltage waveform of a phase: U1 at the phase angle, 1 % 3rd and 2 % 5th.
+ * @param[out] u      Waveform.
+ * @param[in]  phase  0-based phase, 0..2.
+ * @param[in]  u1_V   Fundamental, V RMS (mtrd_synth_hh_u1()).
+ * @retval MTR_OK / MTR_EINVAL (NULL, phase > 2).
+ */
+MTR_NODISCARD enum mtr_err
+mtrd_synth_hh_voltage(struct mtrd_synth_wave *u, uint8_t phase, double u1_V);
+
+/**
+ * Start state of the frequency random walk of a seed.
+ * @param[in] seed  Scenario seed.
+ * @return Walk state for mtrd_synth_hh_f_step().
+ */
+uint64_t mtrd_synth_hh_f_rng(uint64_t seed);
+
+/**
+ * One second of the frequency random walk (2 mHz steps, bounded to +-50 mHz).
+ * @param[in]     f_Hz      Frequency of the previous second, Hz (f_nom_Hz at the start).
+ * @param[in]     f_nom_Hz  Nominal frequency, Hz.
+ * @param[in,out] rng       Walk state.
+ * @return The frequency of the next second, Hz.
+ */
+double mtrd_synth_hh_f_step(double f_Hz, double f_nom_Hz, uint64_t *rng);
+
 #endif /* METERD_SYNTH_H */

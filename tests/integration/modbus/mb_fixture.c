@@ -83,6 +83,25 @@ fixture_snapshot(struct mtr_snapshot *s)
     s->reg.e_u[MTR_REG_L3][MTR_REG_R_Q4] = 42000000;             /* 42 varh */
     s->reg.e_u[MTR_REG_TOTAL][MTR_REG_S_IMP] = 9000000000000;    /* 9e6 VAh */
     s->reg.e_u[MTR_REG_TOTAL][MTR_REG_A_ABS] = 5003000000000000; /* 5.003e9 Wh */
+    /* meter application: tariff registers, demand (mW), counters, partials */
+    s->app.tar_u[0][MTR_REG_A_IMP] = 4000000000000000; /* +A T1 4e9 Wh */
+    s->app.tar_u[2][MTR_REG_A_IMP] = 1000000000000000; /* +A T3 1e9 Wh */
+    s->app.tar_u[1][MTR_REG_A_EXP] = 3000000000000;    /* -A T2 3e6 Wh */
+    s->app.tar_u[3][MTR_REG_S_IMP] = 9000000000000;    /* +S T4 9e6 VAh */
+    s->app.tariff = 3;
+    s->app.bill_count = 17;
+    s->app.outages_short = 4;
+    s->app.outages_long = 2;
+    s->app.dem.resets = 5;
+    s->app.partial.running = true;
+    s->app.dem.last_mW[MTR_DEM_P_IMP] = 1234567;  /* 1234.567 W: 12345 at 0.1 W */
+    s->app.dem.last_mW[MTR_DEM_Q_EXP] = 99;       /* 0.099 var: 0 at 0.1 var */
+    s->app.dem.max_mW[0][MTR_DEM_P_IMP] = 5432100; /* 5432.1 W */
+    s->app.dem.max_mW[2][MTR_DEM_P_IMP] = 4000000;
+    s->app.dem.max_t_us[0][MTR_DEM_P_IMP] = 1699999200000000; /* 2023-11-14T22:00:00Z */
+    s->app.dem.cum_mW[MTR_DEM_P_EXP] = 777777;
+    s->dem_cur_mW[MTR_DEM_P_IMP] = 1000049; /* 1000.049 W: 10000 at 0.1 W */
+    s->app.partial.e_u[0][MTR_REG_A_IMP] = 2500000000; /* 2500 Wh */
 }
 
 static long

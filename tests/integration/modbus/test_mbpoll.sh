@@ -69,7 +69,7 @@ done
 echo "ok: FC3 == FC4"
 
 # Illegal address -> exception 2; writes -> exception 1.
-out=$(mbpoll -m tcp -p "$PORT" -a 1 -0 -1 -t 4 -r 1499 -c 2 127.0.0.1 2>&1)
+out=$(mbpoll -m tcp -p "$PORT" -a 1 -0 -1 -t 4 -r 1999 -c 2 127.0.0.1 2>&1)
 if echo "$out" | grep -q "Illegal data address"; then echo "ok: exception 2"; else
     echo "FAIL: read past the map: $out"
     FAILS=$((FAILS + 1))

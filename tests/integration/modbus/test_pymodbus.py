@@ -49,6 +49,21 @@ MICRO = {
     "e_r_imp_total": 777000000, "e_r_q4_l3": 42000000, "e_s_imp_total": 9000000000000,
     "e_a_abs_total": 5003000000000000,
 }
+# Tariff registers and partial counters (micro-units), of mb_fixture.c.
+MICRO.update({
+    "e_a_imp_t1": 4000000000000000, "e_a_imp_t3": 1000000000000000, "e_a_exp_t2": 3000000000000,
+    "e_s_imp_t4": 9000000000000, "e_a_imp_partial": 2500000000,
+})
+# Meter-application values: integers as the map carries them (0.1 W/var LSB for demand,
+# truncated from the fixture's mW: 1234567 mW -> 12345; times in ms), and float copies (W).
+APP_INT = {
+    "tariff": 3, "billing_count": 17, "outages": 4, "outages_long": 2, "demand_resets": 5,
+    "partial_running": 1, "dem_last_p_imp": 12345, "dem_last_q_exp": 0, "md_p_imp": 54321,
+    "md_p_imp_t2": 40000, "cmd_p_exp": 7777, "dem_cur_p_imp": 10000,
+    "md_p_imp_time": 1699999200000,
+}
+APP_FLOAT = {"dem_last_p_imp": 1234.567, "dem_last_q_exp": 0.099, "md_p_imp": 5432.1,
+             "md_p_imp_t2": 4000.0, "cmd_p_exp": 777.777, "dem_cur_p_imp": 1000.049}
 HEADER = {"map_version": 1, "seq": 123456789, "valid": 1, "meter_time": 1700000000123,
           "phase_seq": 1, "missing_mask": 0}
 
@@ -143,12 +158,18 @@ def expected_int(name, row):
         return MICRO.get("e_a_imp_" + ch, 0) // 10**6 - MICRO.get("e_a_exp_" + ch, 0) // 10**6
     if name.startswith("e_"):
         return MICRO.get(name, 0) // 10**6
+    if name in APP_INT:
+        return APP_INT[name]
+    if name.startswith(("dem_", "md_", "cmd_")):
+        return 0
     return None
 
 
 def expected_float(name):
     if name in PHYS:
         return f32(PHYS[name])
+    if name.startswith(("dem_", "md_", "cmd_")):
+        return f32(APP_FLOAT.get(name, 0.0))
     if name.startswith("e_a_net_"):
         ch = name[len("e_a_net_"):]
         return (MICRO.get("e_a_imp_" + ch, 0) - MICRO.get("e_a_exp_" + ch, 0)) / 1e9
@@ -180,11 +201,11 @@ def check_values(port, doc):
 
 def check_fc3_fc4_identical(port):
     c = client(port)
-    for a in range(0, 1500, 125):
+    for a in range(0, 2000, 125):
         if regs(c, a, 125, 3) != regs(c, a, 125, 4):
             fail("FC3 and FC4 differ in %d..%d" % (a, a + 124))
     c.close()
-    print("ok: FC3 == FC4 over 0..1499")
+    print("ok: FC3 == FC4 over 0..1999")
 
 
 def exception_code(r):
@@ -194,8 +215,8 @@ def exception_code(r):
 def check_exceptions(port):
     c = client(port)
     cases = [
-        ("read past the map", c.read_holding_registers(1499, 2, slave=1), 2),
-        ("FC4 past the map", c.read_input_registers(1400, 125, slave=1), 2),
+        ("read past the map", c.read_holding_registers(1999, 2, slave=1), 2),
+        ("FC4 past the map", c.read_input_registers(1900, 125, slave=1), 2),
         ("quantity 126", c.read_holding_registers(0, 126, slave=1), 3),
         ("write single register", c.write_register(100, 7, slave=1), 1),
         ("write multiple registers", c.write_registers(100, [1, 2], slave=1), 1),
@@ -207,8 +228,8 @@ def check_exceptions(port):
         if got != want:
             fail("%s: exception %r, want %d (%s)" % (what, got, want, r))
     # the last address is readable; unit ids 0 and 255 reach the native map
-    if regs(c, 1498, 2) != [0, 0]:
-        fail("address 1498..1499 not readable")
+    if regs(c, 1998, 2) != [0, 0]:
+        fail("address 1998..1999 not readable")
     for unit in (0, 255):
         if regs(c, 0, 2, slave=unit) != [0, 1]:
             fail("unit %d does not read the map version" % unit)

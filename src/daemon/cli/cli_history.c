@@ -1,0 +1,228 @@
+/*
+ * Command-line access to the meter application's history and commands
+ * (cli_history.h): meterd --show LOG [--entries A:B | --from T --to T] [--csv],
+ * and the commands of a stopped meter (--billing-reset, --demand-reset,
+ * --partial start|stop|reset, --set-time T, --set-tariff N).
+ */
+#include "cli/cli_history.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config/config_app.h"
+#include "hist/hist_csv.h"
+#include "hist/hist_sqlite.h"
+#include "loop/meter_app.h"
+#include "meterd/app.h"
+#include "nv/app_store.h"
+
+/* Short names accepted besides the log names of mtr_hist_log_name(). */
+static const struct {
+    const char *alias;
+    enum mtr_hist_log log;
+} k_alias[] = {
+    {"profile",        MTR_HIST_PROFILE_1      },
+    {"load-profile",   MTR_HIST_PROFILE_1      },
+    {"pq",             MTR_HIST_PROFILE_PQ     },
+    {"billing",        MTR_HIST_BILLING_MONTHLY},
+    {"monthly",        MTR_HIST_BILLING_MONTHLY},
+    {"daily",          MTR_HIST_BILLING_DAILY  },
+    {"events",         MTR_HIST_EVENT_STD      },
+    {"power-failures", MTR_HIST_EVENT_PWR      },
+    {"config-changes", MTR_HIST_EVENT_CFG      },
+};
+
+enum mtr_err
+mtrd_cli_log_from_name(const char *name, enum mtr_hist_log *log)
+{
+    for (unsigned l = 0; l < MTR_HIST_LOG_COUNT; l++) {
+        const char *n = mtr_hist_log_name((enum mtr_hist_log)l);
+        if (n != NULL && strcasecmp(n, name) == 0) {
+            *log = (enum mtr_hist_log)l;
+            return MTR_OK;
+        }
+    }
+    for (size_t i = 0; i < sizeof(k_alias) / sizeof(k_alias[0]); i++) {
+        if (strcasecmp(k_alias[i].alias, name) == 0) {
+            *log = k_alias[i].log;
+            return MTR_OK;
+        }
+    }
+    return MTR_ENOENT;
+}
+
+static void
+list_logs(FILE *out)
+{
+    fprintf(out, "logs:");
+    for (unsigned l = 0; l < MTR_HIST_LOG_COUNT; l++) {
+        fprintf(out, " %s", mtr_hist_log_name((enum mtr_hist_log)l));
+    }
+    fprintf(out, "\naliases:");
+    for (size_t i = 0; i < sizeof(k_alias) / sizeof(k_alias[0]); i++) {
+        fprintf(out, " %s", k_alias[i].alias);
+    }
+    fputc('\n', out);
+}
+
+struct show_ctx {
+    FILE *out;
+    bool csv;
+    bool header;
+    const char *names[MTR_HIST_MAX_VALUES];
+    const char *units[MTR_HIST_MAX_VALUES];
+    int8_t scale[MTR_HIST_MAX_VALUES];
+    unsigned n_cols;
+    uint64_t rows;
+    enum mtr_err err;
+};
+
+static bool
+visit(void *arg, const struct mtr_hist_entry *e)
+{
+    struct show_ctx *c = arg;
+    enum mtr_err r =
+        c->csv
+            ? mtrd_hist_write_csv(c->out, e, c->names, c->units, c->scale, c->n_cols, c->header)
+            : mtrd_hist_write_text(c->out, e, c->names, c->units, c->scale, c->n_cols, c->header);
+    c->header = false;
+    c->rows++;
+    if (r != MTR_OK) {
+        c->err = r;
+        return false;
+    }
+    return true;
+}
+
+int
+mtrd_cli_show(const struct mtrd_config *cfg, const struct mtrd_cli_show *q)
+{
+    enum mtr_hist_log log;
+    if (q->log_name == NULL || mtrd_cli_log_from_name(q->log_name, &log) != MTR_OK) {
+        fprintf(stderr, "meterd: --show '%s': no such log\n", q->log_name ? q->log_name : "");
+        list_logs(stderr);
+        return MTRD_EXIT_USAGE;
+    }
+    struct mtr_hist_query hq;
+    memset(&hq, 0, sizeof(hq));
+    hq.log = (uint8_t)log;
+    if (q->from[0] != '\0' || q->to[0] != '\0') {
+        hq.by_time = true;
+        hq.t_from_us = INT64_MIN;
+        hq.t_to_us = INT64_MAX;
+        if ((q->from[0] != '\0' && mtrd_parse_utc(q->from, &hq.t_from_us) != MTR_OK) ||
+            (q->to[0] != '\0' && mtrd_parse_utc(q->to, &hq.t_to_us) != MTR_OK)) {
+            fprintf(stderr, "meterd: --from/--to: use YYYY-MM-DDTHH:MM:SSZ (UTC)\n");
+            return MTRD_EXIT_USAGE;
+        }
+    } else {
+        hq.seq_from = 1;
+        hq.seq_to = 0;
+        if (q->entries[0] != '\0') {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long a = strtoull(q->entries, &end, 10);
+            unsigned long long b = 0;
+            if (end != NULL && *end == ':') {
+                const char *bs = end + 1;
+                b = *bs != '\0' ? strtoull(bs, &end, 10) : 0;
+            }
+            if (errno != 0 || end == NULL || *end != '\0' || a == 0 || (b != 0 && b < a)) {
+                fprintf(stderr,
+                        "meterd: --entries '%s': use FIRST:LAST (from 1; LAST empty or "
+                        "0 = newest)\n",
+                        q->entries);
+                return MTRD_EXIT_USAGE;
+            }
+            hq.seq_from = a;
+            hq.seq_to = b;
+        }
+    }
+    char path[MTRD_PATH_CAP + 32];
+    char err[512] = "";
+    snprintf(path, sizeof(path), "%s/%s", cfg->data_dir, MTRD_HIST_FILE_NAME);
+    struct mtrd_hist *h = NULL;
+    struct mtrd_hist_limits lim;
+    memset(&lim, 0, sizeof(lim)); /* reading: no trimming */
+    if (mtrd_hist_open(path, &lim, &h, err, sizeof(err)) != MTR_OK) {
+        fprintf(stderr, "meterd: %s\n", err);
+        return MTRD_EXIT_STORAGE;
+    }
+    struct show_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.out = stdout;
+    c.csv = q->csv;
+    c.header = true;
+    const struct mtr_hist_col *cols = mtr_app_columns(log, &c.n_cols);
+    for (unsigned i = 0; i < c.n_cols; i++) {
+        c.names[i] = cols[i].name;
+        c.units[i] = cols[i].unit;
+        c.scale[i] = cols[i].scale10;
+    }
+    enum mtr_err e = mtrd_hist_ops(h)->get(h, &hq, visit, &c);
+    if (e == MTR_OK && c.err != MTR_OK) {
+        e = c.err;
+    }
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: %s: %s\n", path, mtrd_hist_errmsg(h));
+    } else if (!q->csv) {
+        fflush(stdout);
+        fprintf(stderr, "meterd: %s: %s: %llu entries\n", path, mtr_hist_log_name(log),
+                (unsigned long long)c.rows);
+    }
+    mtrd_hist_close(h);
+    return e == MTR_OK ? MTRD_EXIT_OK : MTRD_EXIT_STORAGE;
+}
+
+int
+mtrd_cli_command(const struct mtrd_config *cfg, const struct mtrd_cli_cmd *cmd)
+{
+    static struct mtrd_meter_app ma; /* ~50 KiB; one per process */
+    memset(&ma, 0, sizeof(ma));
+    char err[768] = "";
+    struct mtr_reg_set regs;
+    mtr_reg_init(&regs);
+    /* the registers come from meter.nv; registers.nv is not needed for a command */
+    enum mtr_err e = mtrd_meter_app_attach(&ma, cfg, cfg->data_dir, err, sizeof(err));
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: %s\n", err);
+        mtrd_meter_app_close(&ma);
+        return e == MTR_EAGAIN ? MTRD_EXIT_STORAGE : MTRD_EXIT_STORAGE;
+    }
+    struct mtr_app *app = &ma.app;
+    switch (cmd->op) {
+    case MTRD_CMD_BILLING_RESET:
+        e = mtr_app_billing_reset(app, MTR_WHO_CLI);
+        break;
+    case MTRD_CMD_DEMAND_RESET:
+        e = mtr_app_demand_reset(app, MTR_WHO_CLI);
+        break;
+    case MTRD_CMD_PARTIAL:
+        e = mtr_app_partial(app, cmd->partial, MTR_WHO_CLI);
+        break;
+    case MTRD_CMD_SET_TIME:
+        e = mtr_app_set_time(app, cmd->time_us, MTR_WHO_CLI);
+        break;
+    case MTRD_CMD_SET_TARIFF:
+        e = mtr_app_set_tariff(app, cmd->tariff, MTR_WHO_CLI);
+        break;
+    }
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: command rejected: %s\n", mtr_strerror(e));
+        mtrd_meter_app_close(&ma);
+        return MTRD_EXIT_USAGE;
+    }
+    e = mtrd_meter_app_commit(&ma, err, sizeof(err));
+    if (e != MTR_OK) {
+        fprintf(stderr, "meterd: %s\n", err);
+    } else {
+        char t[32];
+        mtrd_format_utc(app->st.t_us, t, sizeof(t));
+        printf("meterd: done at meter time %s; %llu entr%s written\n", t,
+               (unsigned long long)ma.entries_stored, ma.entries_stored == 1 ? "y" : "ies");
+    }
+    mtrd_meter_app_close(&ma);
+    return e == MTR_OK ? MTRD_EXIT_OK : MTRD_EXIT_STORAGE;
+}
