@@ -34,6 +34,7 @@ struct mtrd_config {
     int64_t phases;                 /**< 1..3; 0: from the network type */
     char scenario[MTRD_WORD_CAP];   /**< synth scenario: household, sine */
     int64_t seed;                   /**< synth seed */
+    double frame_s;                 /**< --source frames: frame length, s */
     bool is_secondary;              /**< COMTRADE: secondary values */
     double fs_Hz;                   /**< sample rate override; required for raw */
     char raw_format[MTRD_WORD_CAP]; /**< s16, s32, f32 */

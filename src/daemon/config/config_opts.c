@@ -60,8 +60,9 @@ static const struct opt g_opts[] = {
         "source",
         source,
         "",
-        "sample source: synth, comtrade, mat, csv, raw (default: from the input's extension, "
-        "synth without input)"),
+        "sample source: synth, comtrade, mat, csv, raw, or frames (the synthetic household as "
+        "measurement frames, no samples: months in seconds) (default: from the input's "
+        "extension, synth without input)"),
     STR("source", "input", input, "", "recording: .cfg (COMTRADE), .mat, .csv, or - for raw stdin"),
     STR("source",
         "map",
@@ -79,6 +80,16 @@ static const struct opt g_opts[] = {
         "phases to measure (0: from --net)",
         false),
     STR("source", "scenario", scenario, "household", "synthetic scenario: household, sine"),
+    NUM("source",
+        "frame-s",
+        OPT_DBL,
+        frame_s,
+        0.02,
+        60,
+        "0.2",
+        "s",
+        "frame length of --source frames",
+        false),
     NUM("source", "seed", OPT_INT, seed, 0, 9007199254740992.0, "1", "", "synthetic seed", false),
     FLAG("source",
          "secondary",
@@ -638,14 +649,16 @@ is_one_of(const char *v, const char *const *list)
 enum mtr_err
 mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap)
 {
-    static const char *const sources[] = {"", "synth", "comtrade", "mat", "csv", "raw", NULL};
+    static const char *const sources[] = {"",    "synth", "comtrade", "mat",
+                                          "csv", "raw",   "frames",   NULL};
     static const char *const nets[] = {"1P2W", "3P4W", "3P3W", "SPLIT", "1BL",
                                        "2BL",  "3BL",  "4BL",  NULL};
     static const char *const fmts[] = {"s16", "s32", "f32", NULL};
     static const char *const qdefs[] = {"fundamental", "budeanu", NULL};
     static const char *const reports[] = {"", "text", "json", NULL};
     if (!is_one_of(cfg->source, sources)) {
-        snprintf(err, err_cap, "source '%s': use synth, comtrade, mat, csv or raw", cfg->source);
+        snprintf(err, err_cap, "source '%s': use synth, comtrade, mat, csv, raw or frames",
+                 cfg->source);
         return MTR_EINVAL;
     }
     if (!is_one_of(cfg->net, nets)) {

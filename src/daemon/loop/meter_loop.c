@@ -27,6 +27,7 @@
 #include "modbus/modbus_srv.h"
 #include "nv/reg_store.h"
 #include "report/report.h"
+#include "sources/synth_frames.h"
 
 /** Samples per channel read at a time: ~10 ms at 8 kS/s live, larger for replay. */
 #define CHUNK_LIVE     80u
@@ -44,7 +45,8 @@ struct meter {
     struct mtr_reg_set regs;
     struct mtrd_reg_store store;
     bool is_store_open;
-    struct mtrd_meter_app ma; /* clock, tariffs, demand, profiles, billing, events */
+    struct mtrd_meter_app ma;       /* clock, tariffs, demand, profiles, billing, events */
+    struct mtrd_synth_frames *fgen; /* --source frames: frames instead of samples */
     bool is_app_open;
     bool is_live; /* meter time follows the system clock */
     struct mtrd_modbus *mb;
@@ -233,7 +235,8 @@ static int
 open_app(struct meter *mt)
 {
     const struct mtrd_source_info *in = &mt->src->info;
-    mt->is_live = in->sample_count == 0 && mt->cfg->speed_x > 0.0 && mt->cfg->speed_x <= 1.0;
+    mt->is_live = in->sample_count == 0 && mt->cfg->speed_x > 0.0 && mt->cfg->speed_x <= 1.0 &&
+                  strcasecmp(mt->cfg->source, "frames") != 0;
     int64_t now = INT64_MIN;
     if (mt->is_live) {
         now = (int64_t)wall_us();
@@ -473,6 +476,51 @@ reload_config(struct meter *mt)
     free(fresh);
 }
 
+/* --source frames: the generator's frames go straight to the meter application. */
+static int
+run_frames(struct meter *mt, volatile sig_atomic_t *stop)
+{
+    int rc = MTRD_EXIT_OK;
+    const double fs = mt->src->info.fs_Hz;
+    uint64_t max_samples =
+        mt->cfg->duration_s > 0.0 ? (uint64_t)llround(mt->cfg->duration_s * fs) : UINT64_MAX;
+    while (*stop == 0) {
+        if (*mt->reload != 0) {
+            reload_config(mt);
+        }
+        struct mtr_metro_frame fr;
+        int64_t t_start = 0;
+        enum mtr_err e = mtrd_synth_frames_next(mt->fgen, &fr, &t_start);
+        if (e != MTR_OK) {
+            mtrd_log(MTRD_LOG_ERROR, "frames: %s", mtr_strerror(e));
+            rc = MTRD_EXIT_RUNTIME;
+            break;
+        }
+        mt->samples_in += fr.sample_count;
+        if (!on_frame(mt, &fr)) {
+            rc = MTRD_EXIT_RUNTIME;
+            break;
+        }
+        if (mt->samples_in >= max_samples) {
+            break;
+        }
+        pace(mt);
+        double now = now_s();
+        if (mt->cfg->is_progress && mt->cfg->report[0] != '\0' && max_samples != UINT64_MAX &&
+            now - mt->t_last_progress >= 0.2) {
+            double speed_x = (double)mt->samples_in / fs / (now - mt->t_start);
+            mtrd_console_progress(stderr, mt->samples_in, max_samples, speed_x);
+            mt->t_last_progress = now;
+        }
+    }
+    if (mt->cfg->is_progress && mt->cfg->report[0] != '\0' && max_samples != UINT64_MAX) {
+        double speed_x = (double)mt->samples_in / fs / (now_s() - mt->t_start);
+        mtrd_console_progress(stderr, mt->samples_in, max_samples, speed_x);
+        fputc('\n', stderr);
+    }
+    return rc;
+}
+
 static int
 run_samples(struct meter *mt, volatile sig_atomic_t *stop)
 {
@@ -541,9 +589,98 @@ run_samples(struct meter *mt, volatile sig_atomic_t *stop)
     return rc;
 }
 
+/* --source frames: a source that only describes the frames (it has no samples). */
+struct frames_src {
+    struct mtrd_source base;
+};
+
+static enum mtr_err
+frames_src_read(struct mtrd_source *src, float *x, size_t max_samples, size_t *got)
+{
+    (void)src;
+    (void)x;
+    (void)max_samples;
+    *got = 0;
+    return MTR_EOF;
+}
+
+static void
+frames_src_close(struct mtrd_source *src)
+{
+    free(src);
+}
+
+static const struct mtrd_source_ops k_frames_src_ops = {frames_src_read, frames_src_close};
+
+static bool
+is_frames_mode(const struct mtrd_config *cfg)
+{
+    return strcasecmp(cfg->source, "frames") == 0;
+}
+
+static int
+open_frames_source(struct meter *mt)
+{
+    struct frames_src *fs = calloc(1, sizeof(*fs));
+    if (fs == NULL) {
+        mtrd_log(MTRD_LOG_ERROR, "out of memory");
+        return MTRD_EXIT_RUNTIME;
+    }
+    fs->base.ops = &k_frames_src_ops;
+    fs->base.info.fs_Hz = MTRD_SYNTH_FRAMES_FS_HZ;
+    fs->base.info.phase_count = mt->cfg->phases == 1 ? 1u : 3u;
+    fs->base.info.f_nom_Hz = mt->cfg->f_nom_Hz == 60 ? 60u : 50u;
+    fs->base.info.t0_us = ((int64_t)wall_us() / 1000000) * 1000000;
+    snprintf(fs->base.info.desc, sizeof(fs->base.info.desc),
+             "synthetic %s as measurement frames of %.3f s (no samples)", mt->cfg->scenario,
+             mt->cfg->frame_s);
+    mt->src = &fs->base;
+    return MTRD_EXIT_OK;
+}
+
+/* The frame generator starts at the meter clock, so a restarted meter continues the day. */
+static int
+open_frames_gen(struct meter *mt)
+{
+    struct mtrd_synth_frames_spec sp;
+    memset(&sp, 0, sizeof(sp));
+    sp.scenario = mt->cfg->scenario;
+    sp.seed = (uint64_t)mt->cfg->seed;
+    sp.f_nom_Hz = mt->src->info.f_nom_Hz;
+    sp.frame_s = mt->cfg->frame_s;
+    sp.t0_us = mt->ma.app.st.t_us;
+    sp.tz_min = (int16_t)mt->cfg->tz_min;
+    sp.phase_count = mt->src->info.phase_count;
+    sp.q_def =
+        strcasecmp(mt->cfg->q_def, "budeanu") == 0 ? MTR_METRO_Q_BUDEANU : MTR_METRO_Q_FUNDAMENTAL;
+    char err[256] = "";
+    if (mtrd_synth_frames_open(&sp, &mt->fgen, err, sizeof(err)) != MTR_OK) {
+        mtrd_log(MTRD_LOG_ERROR, "frames: %s", err);
+        return MTRD_EXIT_USAGE;
+    }
+    return MTRD_EXIT_OK;
+}
+
 static int
 open_all(struct meter *mt)
 {
+    if (is_frames_mode(mt->cfg)) {
+        int rc = open_frames_source(mt);
+        if (rc == MTRD_EXIT_OK) {
+            rc = open_storage(mt);
+        }
+        if (rc == MTRD_EXIT_OK) {
+            rc = open_app(mt);
+        }
+        if (rc == MTRD_EXIT_OK) {
+            rc = open_frames_gen(mt);
+        }
+        if (rc == MTRD_EXIT_OK) {
+            mtrd_log(MTRD_LOG_INFO, "input: %s", mt->src->info.desc);
+            rc = open_modbus(mt);
+        }
+        return rc;
+    }
     struct mtrd_source_spec spec;
     char err[MTRD_SOURCE_ERR_CAP] = "";
     if (mtrd_meter_source_spec(mt->cfg, &spec, err, sizeof(err)) != MTR_OK) {
@@ -605,6 +742,9 @@ close_all(struct meter *mt)
     } else if (mt->frames == stdout) {
         fflush(stdout);
     }
+    if (mt->fgen != NULL) {
+        mtrd_synth_frames_close(mt->fgen);
+    }
     if (mt->is_app_open) {
         mtrd_meter_app_close(&mt->ma);
     }
@@ -648,7 +788,7 @@ mtrd_meter_run(const struct mtrd_config *cfg,
         mtrd_report_init(&mt->report, &mt->regs);
         mt->t_start = now_s();
         mt->t_last_sync = mt->t_start;
-        rc = run_samples(mt, stop);
+        rc = mt->fgen != NULL ? run_frames(mt, stop) : run_samples(mt, stop);
         if (cfg->report[0] != '\0') {
             if (strcasecmp(cfg->report, "json") == 0) {
                 mtrd_report_print_json(&mt->report, mt->src->info.desc, stdout);

@@ -94,13 +94,13 @@ fixture_snapshot(struct mtr_snapshot *s)
     s->app.outages_long = 2;
     s->app.dem.resets = 5;
     s->app.partial.running = true;
-    s->app.dem.last_mW[MTR_DEM_P_IMP] = 1234567;  /* 1234.567 W: 12345 at 0.1 W */
-    s->app.dem.last_mW[MTR_DEM_Q_EXP] = 99;       /* 0.099 var: 0 at 0.1 var */
+    s->app.dem.last_mW[MTR_DEM_P_IMP] = 1234567;   /* 1234.567 W: 12345 at 0.1 W */
+    s->app.dem.last_mW[MTR_DEM_Q_EXP] = 99;        /* 0.099 var: 0 at 0.1 var */
     s->app.dem.max_mW[0][MTR_DEM_P_IMP] = 5432100; /* 5432.1 W */
     s->app.dem.max_mW[2][MTR_DEM_P_IMP] = 4000000;
     s->app.dem.max_t_us[0][MTR_DEM_P_IMP] = 1699999200000000; /* 2023-11-14T22:00:00Z */
     s->app.dem.cum_mW[MTR_DEM_P_EXP] = 777777;
-    s->dem_cur_mW[MTR_DEM_P_IMP] = 1000049; /* 1000.049 W: 10000 at 0.1 W */
+    s->dem_cur_mW[MTR_DEM_P_IMP] = 1000049;            /* 1000.049 W: 10000 at 0.1 W */
     s->app.partial.e_u[0][MTR_REG_A_IMP] = 2500000000; /* 2500 Wh */
 }
 
