@@ -5,7 +5,7 @@
 set -euo pipefail
 
 BUILD_PKGS="build-essential cmake pkg-config libmodbus-dev libmatio-dev libinih-dev libcjson-dev
- libsqlite3-dev libcmocka-dev"
+ libsqlite3-dev zlib1g-dev libcmocka-dev"
 TEST_PKGS="clang libclang-rt-14-dev clang-format-14 gcc-arm-none-eabi libnewlib-arm-none-eabi
  valgrind mbpoll python3 python3-pymodbus socat cppcheck"
 

@@ -37,6 +37,11 @@ struct mtr_nv_ops {
     enum mtr_err (*write)(void *ctx, size_t off, const void *buf, size_t len);
     /** Make the bytes [off, off+len) durable (msync/fsync); may be a no-op. */
     enum mtr_err (*sync)(void *ctx, size_t off, size_t len);
+    /**
+     * Optional: a faster implementation of mtr_nv_crc32() (the same CRC-32 with the same
+     * chaining, e.g. zlib's crc32() or a hardware CRC unit); NULL uses mtr_nv_crc32().
+     */
+    uint32_t (*crc32)(uint32_t crc, const void *data, size_t len);
 };
 
 /** Store state (caller memory). */

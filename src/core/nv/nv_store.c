@@ -101,6 +101,13 @@ mtr_nv_region_len(uint32_t payload_cap)
     return NV_SLOT_COUNT * ((size_t)payload_cap + MTR_NV_OVERHEAD);
 }
 
+/* The CRC of the backend when it has a faster one, else the core's. */
+static uint32_t
+nv_crc(const struct mtr_nv *nv, uint32_t crc, const void *data, size_t len)
+{
+    return nv->ops->crc32 != NULL ? nv->ops->crc32(crc, data, len) : mtr_nv_crc32(crc, data, len);
+}
+
 enum mtr_err
 mtr_nv_init(struct mtr_nv *nv,
             const struct mtr_nv_ops *ops,
@@ -168,7 +175,7 @@ range_crc(const struct mtr_nv *nv, size_t off, size_t len, uint32_t *crc)
         if (nv->ops->read(nv->ctx, off + done, buf, n) != MTR_OK) {
             return MTR_EIO;
         }
-        *crc = mtr_nv_crc32(*crc, buf, n);
+        *crc = nv_crc(nv, *crc, buf, n);
         done += n;
     }
     return MTR_OK;
@@ -227,7 +234,7 @@ check_slot(const struct mtr_nv *nv, unsigned idx, struct nv_slot_info *si)
     if (si->state != MTR_NV_SLOT_VALID) {
         return MTR_OK;
     }
-    crc = mtr_nv_crc32(0, si->hdr, NV_HDR_LEN);
+    crc = nv_crc(nv, 0, si->hdr, NV_HDR_LEN);
     if (range_crc(nv, off + NV_HDR_LEN, si->length, &crc) != MTR_OK ||
         nv->ops->read(nv->ctx, off + NV_HDR_LEN + si->length, crc_buf, NV_CRC_LEN) != MTR_OK) {
         si->state = MTR_NV_SLOT_IO;
@@ -312,7 +319,7 @@ mtr_nv_load(struct mtr_nv *nv,
         return MTR_EIO;
     }
     /* The payload was read twice (check, copy): confirm the copy is the record checked. */
-    crc = mtr_nv_crc32(mtr_nv_crc32(0, si[best].hdr, NV_HDR_LEN), payload, si[best].length);
+    crc = nv_crc(nv, nv_crc(nv, 0, si[best].hdr, NV_HDR_LEN), payload, si[best].length);
     if (crc != si[best].crc) {
         return MTR_EIO;
     }
@@ -352,7 +359,7 @@ mtr_nv_commit(struct mtr_nv *nv, const void *payload, uint32_t payload_len)
     put_le16(hdr + NV_OFF_RESERVED, 0);
     put_le32(hdr + NV_OFF_LENGTH, payload_len);
     put_le64(hdr + NV_OFF_SEQ, seq);
-    put_le32(crc_buf, mtr_nv_crc32(mtr_nv_crc32(0, hdr, NV_HDR_LEN), payload, payload_len));
+    put_le32(crc_buf, nv_crc(nv, nv_crc(nv, 0, hdr, NV_HDR_LEN), payload, payload_len));
 
     if (nv->ops->write(nv->ctx, off, hdr, NV_HDR_LEN) != MTR_OK ||
         nv->ops->write(nv->ctx, off + NV_HDR_LEN, payload, payload_len) != MTR_OK ||

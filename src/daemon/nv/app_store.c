@@ -57,7 +57,7 @@ ram_sync(void *ctx, size_t off, size_t len)
     return MTR_OK;
 }
 
-static const struct mtr_nv_ops k_ram_ops = {ram_read, ram_write, ram_sync};
+static const struct mtr_nv_ops k_ram_ops = {.read = ram_read, .write = ram_write, .sync = ram_sync};
 
 /* Encode registers + state into buf. */
 static enum mtr_err
