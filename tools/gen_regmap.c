@@ -133,6 +133,33 @@ static const char *const intro[] = {
     "|---|---|---|---|---|---|---|---|---|",
 };
 
+/* The command block, after the table (src/daemon/modbus/modbus_srv.h, meter_loop.c). */
+static const char *const commands[] = {
+    "",
+    "## Commands (write, off unless `modbus-write = true`)",
+    "",
+    "With `--modbus-write`, meter commands are written with FC6 (one register) or FC16 to the",
+    "command block starting at address 2000. The meter applies and stores a command (with its",
+    "event, \"who\" = Modbus) before it answers. Without `--modbus-write` every write gets "
+    "exception",
+    "1; an unknown code or a bad argument gets exception 3; a write that does not start at 2000",
+    "gets exception 2. The block is not readable.",
+    "",
+    "| Code (2000) | Argument | Command |",
+    "|---|---|---|",
+    "| 1 | - | Billing reset: close the billing period now (monthly entry, maximum demand reset) |",
+    "| 2 | - | Maximum demand reset (into the cumulative maximum demand) |",
+    "| 3, 4, 5 | - | Partial counters start, stop, reset |",
+    "| 6 | 2001: tariff 1..4 | Tariff in force (with `tariff-source = com`) |",
+    "| 7 | 2002..2003: UTC seconds (uint32, high word first) | Set the clock |",
+    "| 8 | 2001: int16 seconds, -900..900 | Shift the clock |",
+    "",
+    "```",
+    "mbpoll -m tcp -a 1 -0 -1 -r 2000 192.0.2.10 1          # billing reset",
+    "mbpoll -m tcp -a 1 -0 -1 -r 2000 192.0.2.10 6 2        # tariff T2",
+    "```",
+};
+
 static void
 put_intro(FILE *f)
 {
@@ -198,6 +225,9 @@ main(int argc, char **argv)
     }
     put_intro(f);
     rc = put_table(f);
+    for (size_t i = 0; rc == 0 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(f, "%s\n", commands[i]);
+    }
     if (f != stdout && fclose(f) != 0) {
         fprintf(stderr, "gen_regmap: %s: %s\n", argv[1], strerror(errno));
         return 1;

@@ -104,6 +104,7 @@ struct mtrd_config {
     int64_t modbus_unit;
     int64_t modbus_max_clients;
     int64_t modbus_idle_s;
+    bool is_modbus_write; /**< accept meter commands on the command block */
     /* [console] */
     bool is_table;    /**< live per-phase table on stdout */
     bool is_progress; /**< progress bar on stderr for replays */

@@ -439,6 +439,13 @@ static const struct opt g_opts[] = {
         "s",
         "close idle Modbus clients after",
         false),
+    FLAG("modbus",
+         "modbus-write",
+         is_modbus_write,
+         "false",
+         "accept meter commands (billing/demand reset, partial counters, tariff, clock) "
+         "written to the command registers 2000..2003",
+         false),
     FLAG("console", "table", is_table, "true", "print a live per-phase table on stdout", true),
     FLAG("console", "progress", is_progress, "true", "progress bar on stderr for replays", true),
     STR("console", "log-level", log_level, "info", "error, warning, info, debug"),

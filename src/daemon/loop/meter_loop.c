@@ -270,6 +270,85 @@ modbus_log(void *ctx, int level, const char *msg)
              "modbus: %s", msg);
 }
 
+/* Publish the meter application's state at once (after a command), between frames. */
+static void
+publish_app(struct meter *mt)
+{
+    mt->snap.app = mt->ma.app.st;
+    mt->snap.reg = mt->ma.app.st.reg;
+    mt->snap.t_us = (uint64_t)mt->ma.app.st.t_us;
+    if (mt->mb != NULL && mt->snap.is_valid) {
+        enum mtr_err pe = mtrd_modbus_publish(mt->mb, &mt->snap);
+        (void)pe; /* only fails on NULL arguments */
+    }
+}
+
+/*
+ * A command written to the Modbus command block (docs/modbus-native.md): code in words[0],
+ * argument in words[1], a UTC time in seconds in words[2..3]. Applied here, between frames,
+ * and committed with its event before the reply goes out.
+ */
+static enum mtr_err
+modbus_command(void *ctx, const uint16_t *w, unsigned count, const char *peer)
+{
+    struct meter *mt = ctx;
+    struct mtr_app *app = &mt->ma.app;
+    enum mtr_err e = MTR_EINVAL;
+    const char *what = "unknown command";
+    switch (w[0]) {
+    case 1:
+        what = "billing reset";
+        e = mtr_app_billing_reset(app, MTR_WHO_MODBUS);
+        break;
+    case 2:
+        what = "demand reset";
+        e = mtr_app_demand_reset(app, MTR_WHO_MODBUS);
+        break;
+    case 3:
+    case 4:
+    case 5:
+        what = w[0] == 3 ? "partial start" : w[0] == 4 ? "partial stop" : "partial reset";
+        e = mtr_app_partial(app,
+                            w[0] == 3   ? MTR_PARTIAL_START
+                            : w[0] == 4 ? MTR_PARTIAL_STOP
+                                        : MTR_PARTIAL_RESET,
+                            MTR_WHO_MODBUS);
+        break;
+    case 6:
+        what = "set tariff";
+        e = count >= 2u
+                ? mtr_app_set_tariff(app, (uint8_t)(w[1] > 255u ? 0u : w[1]), MTR_WHO_MODBUS)
+                : MTR_EINVAL;
+        break;
+    case 7:
+        what = "set clock";
+        e = count >= 4u
+                ? mtr_app_set_time(app, (int64_t)(((uint32_t)w[2] << 16) | w[3]) * 1000000LL,
+                                   MTR_WHO_MODBUS)
+                : MTR_EINVAL;
+        break;
+    case 8:
+        what = "shift clock";
+        e = count >= 2u ? mtr_app_shift_time(app, (int16_t)w[1], MTR_WHO_MODBUS) : MTR_EINVAL;
+        break;
+    default:
+        break;
+    }
+    if (e != MTR_OK) {
+        mtrd_log(MTRD_LOG_WARN, "modbus: %s: command %u (%s) rejected: %s", peer, w[0], what,
+                 mtr_strerror(e));
+        return e;
+    }
+    char err[512] = "";
+    if (mtrd_meter_app_commit(&mt->ma, err, sizeof(err)) != MTR_OK) {
+        mtrd_log(MTRD_LOG_ERROR, "modbus: %s: %s: %s", peer, what, err);
+        return MTR_EIO;
+    }
+    mtrd_log(MTRD_LOG_INFO, "modbus: %s: %s done", peer, what);
+    publish_app(mt);
+    return MTR_OK;
+}
+
 static int
 open_modbus(struct meter *mt)
 {
@@ -283,6 +362,10 @@ open_modbus(struct meter *mt)
     mc.max_clients = (unsigned)mt->cfg->modbus_max_clients;
     mc.idle_timeout_s = (unsigned)mt->cfg->modbus_idle_s;
     mc.log_fn = modbus_log;
+    if (mt->cfg->is_modbus_write) {
+        mc.command_fn = modbus_command;
+        mc.command_ctx = mt;
+    }
     char err[256] = "";
     if (mtrd_modbus_open(&mc, &mt->mb, err, sizeof(err)) != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "modbus: %s:%lld: %s", mt->cfg->modbus_bind,

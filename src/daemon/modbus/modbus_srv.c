@@ -353,16 +353,81 @@ mb_exception(uint8_t fc, uint8_t code, uint8_t *rsp)
  * Answer one PDU into rsp (capacity MODBUS_MAX_PDU_LENGTH); returns the reply PDU length.
  * Checks in the order of Application Protocol 6.3/6.4 figures: function, quantity, address.
  */
+/*
+ * FC6 / FC16 to the command block: the words go to the meter loop's command function.
+ * Application Protocol 6.6 / 6.12: the reply echoes address and value (FC6) or address and
+ * quantity (FC16).
+ */
 static size_t
-mb_answer(struct mtrd_modbus *srv, uint8_t unit, const uint8_t *pdu, size_t pdu_len, uint8_t *rsp)
+mb_write(struct mtrd_modbus *srv,
+         const struct mb_client *c,
+         const uint8_t *pdu,
+         size_t pdu_len,
+         uint8_t *rsp)
+{
+    uint8_t fc = pdu[0];
+    uint16_t words[MTRD_MB_CMD_COUNT];
+    unsigned addr;
+    unsigned qty;
+    if (srv->cfg.command_fn == NULL) {
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_FUNCTION, rsp);
+    }
+    if (fc == MODBUS_FC_WRITE_SINGLE_REGISTER) {
+        if (pdu_len != 5u) {
+            return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+        }
+        addr = ((unsigned)pdu[1] << 8) | pdu[2];
+        qty = 1u;
+        words[0] = (uint16_t)(((unsigned)pdu[3] << 8) | pdu[4]);
+    } else {
+        if (pdu_len < 6u) {
+            return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+        }
+        addr = ((unsigned)pdu[1] << 8) | pdu[2];
+        qty = ((unsigned)pdu[3] << 8) | pdu[4];
+        if (qty < 1u || qty > MODBUS_MAX_WRITE_REGISTERS || pdu[5] != 2u * qty ||
+            pdu_len != 6u + 2u * qty) {
+            return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+        }
+        if (qty > MTRD_MB_CMD_COUNT) {
+            return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS, rsp);
+        }
+        for (unsigned i = 0; i < qty; i++) {
+            words[i] = (uint16_t)(((unsigned)pdu[6u + 2u * i] << 8) | pdu[7u + 2u * i]);
+        }
+    }
+    if (addr != MTRD_MB_CMD_ADDR) {
+        /* only the command block is writable, and a command starts at its first register */
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS, rsp);
+    }
+    enum mtr_err e = srv->cfg.command_fn(srv->cfg.command_ctx, words, qty, c->peer);
+    if (e == MTR_EINVAL) {
+        return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE, rsp);
+    }
+    if (e != MTR_OK) {
+        return mb_exception(fc, MODBUS_EXCEPTION_SLAVE_OR_SERVER_FAILURE, rsp);
+    }
+    memcpy(rsp, pdu, 5u);
+    return 5u;
+}
+
+static size_t
+mb_answer(struct mtrd_modbus *srv,
+          const struct mb_client *c,
+          uint8_t unit,
+          const uint8_t *pdu,
+          size_t pdu_len,
+          uint8_t *rsp)
 {
     uint8_t fc = pdu[0];
     unsigned addr, qty;
     if (!mb_unit_is_ours(srv, unit)) {
         return mb_exception(fc, MB_EXC_GATEWAY_TARGET, rsp);
     }
+    if (fc == MODBUS_FC_WRITE_SINGLE_REGISTER || fc == MODBUS_FC_WRITE_MULTIPLE_REGISTERS) {
+        return mb_write(srv, c, pdu, pdu_len, rsp);
+    }
     if (fc != MODBUS_FC_READ_HOLDING_REGISTERS && fc != MODBUS_FC_READ_INPUT_REGISTERS) {
-        /* writes are refused until configuration over Modbus exists */
         return mb_exception(fc, MODBUS_EXCEPTION_ILLEGAL_FUNCTION, rsp);
     }
     if (pdu_len != 5u) {
@@ -411,7 +476,7 @@ mb_process(struct mtrd_modbus *srv, struct mb_client *c)
         if (MB_TX_CAP - c->tx_len < MB_ADU_MAX) {
             break; /* back-pressure: the client is not reading its replies */
         }
-        rsp_len = mb_answer(srv, adu[6], adu + MB_MBAP_LEN, len - 1u, rsp);
+        rsp_len = mb_answer(srv, c, adu[6], adu + MB_MBAP_LEN, len - 1u, rsp);
         srv->st.requests++;
         if ((rsp[0] & MB_EXC_FLAG) != 0u) {
             srv->st.exceptions++;

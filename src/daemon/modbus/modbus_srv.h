@@ -31,6 +31,26 @@
 /** Log sink: level is a syslog level (LOG_ERR .. LOG_DEBUG); msg is borrowed for the call. */
 typedef void (*mtrd_modbus_log_fn)(void *ctx, int level, const char *msg);
 
+/** First register of the command block (write only, FC6/FC16; docs/modbus-native.md). */
+#define MTRD_MB_CMD_ADDR  2000u
+/** Registers of the command block: code, argument, time (uint32, 2 words). */
+#define MTRD_MB_CMD_COUNT 4u
+
+/**
+ * Meter command written to the command block, applied by the meter loop between frames.
+ * @param[in] ctx    mtrd_modbus_cfg.command_ctx.
+ * @param[in] words  The registers written, starting at MTRD_MB_CMD_ADDR (words[0] = code).
+ * @param[in] count  1..MTRD_MB_CMD_COUNT.
+ * @param[in] peer   Client address, for the log.
+ * @retval MTR_OK      Applied (the reply is the normal write echo).
+ * @retval MTR_EINVAL  Unknown code or bad argument (exception 3, ILLEGAL DATA VALUE).
+ * @retval other       Could not be applied (exception 4, SERVER DEVICE FAILURE).
+ */
+typedef enum mtr_err (*mtrd_modbus_command_fn)(void *ctx,
+                                               const uint16_t *words,
+                                               unsigned count,
+                                               const char *peer);
+
 /** Server configuration. Zero-initialise, then set what applies. */
 struct mtrd_modbus_cfg {
     /** Address to bind: numeric IPv4/IPv6 or a host name; NULL or "" binds all IPv4 ("0.0.0.0"). */
@@ -56,6 +76,12 @@ struct mtrd_modbus_cfg {
     /** Optional log sink (NULL: silent) and its context. */
     mtrd_modbus_log_fn log_fn;
     void *log_ctx;
+    /**
+     * Meter commands by FC6/FC16 to the command block; NULL: every write is refused with
+     * exception 1 (ILLEGAL FUNCTION), the default (writes are off unless configured).
+     */
+    mtrd_modbus_command_fn command_fn;
+    void *command_ctx;
 };
 
 /** Counters since open. */
