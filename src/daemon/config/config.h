@@ -143,9 +143,19 @@ enum mtr_err mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t 
 
 /**
  * Copy the options marked reloadable (console output, NV sync interval) from src to dst,
- * for SIGHUP. Returns the number of options whose value changed.
+ * for SIGHUP. Returns the number of options whose value changed; on_change (may be NULL) is
+ * told each change (the meter logs it in the configuration-change log).
  */
-unsigned mtrd_config_copy_reloadable(struct mtrd_config *dst, const struct mtrd_config *src);
+/** Called for each option a reload changed: name, old and new value as text. */
+typedef void (*mtrd_config_change_fn)(void *ctx,
+                                      const char *name,
+                                      const char *old_v,
+                                      const char *new_v);
+
+unsigned mtrd_config_copy_reloadable(struct mtrd_config *dst,
+                                     const struct mtrd_config *src,
+                                     mtrd_config_change_fn on_change,
+                                     void *ctx);
 
 /** Print the options with defaults, ranges and units (for --help). */
 void mtrd_config_print_help(FILE *out);

@@ -747,8 +747,28 @@ opt_size(const struct opt *o)
     return 0;
 }
 
+/* An option's value as text (for the configuration-change log). */
+static void
+value_text(const struct mtrd_config *cfg, const struct opt *o, char *out, size_t cap)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    out[0] = '\0';
+    if (m == NULL) {
+        return;
+    }
+    print_value(cfg, o, m);
+    fclose(m);
+    snprintf(out, cap, "%s", buf != NULL ? buf : "");
+    free(buf);
+}
+
 unsigned
-mtrd_config_copy_reloadable(struct mtrd_config *dst, const struct mtrd_config *src)
+mtrd_config_copy_reloadable(struct mtrd_config *dst,
+                            const struct mtrd_config *src,
+                            mtrd_config_change_fn on_change,
+                            void *ctx)
 {
     unsigned changed = 0;
     for (size_t i = 0; i < sizeof(g_opts) / sizeof(g_opts[0]); i++) {
@@ -759,8 +779,15 @@ mtrd_config_copy_reloadable(struct mtrd_config *dst, const struct mtrd_config *s
         char *d = (char *)dst + o->off;
         const char *s = (const char *)src + o->off;
         if (memcmp(d, s, opt_size(o)) != 0) {
+            char old_v[128];
+            char new_v[128];
+            value_text(dst, o, old_v, sizeof(old_v));
+            value_text(src, o, new_v, sizeof(new_v));
             memcpy(d, s, opt_size(o));
             changed++;
+            if (on_change != NULL) {
+                on_change(ctx, o->name, old_v, new_v);
+            }
         }
     }
     return changed;

@@ -54,6 +54,18 @@ mtrd_console_table(FILE *out, const struct mtr_snapshot *s, bool is_tty, uint16_
             (double)r->e_u[MTR_REG_TOTAL][MTR_REG_R_IMP] / 1e9,
             (double)r->e_u[MTR_REG_TOTAL][MTR_REG_R_EXP] / 1e9,
             (double)r->e_u[MTR_REG_TOTAL][MTR_REG_S_IMP] / 1e9);
+    const struct mtr_app_state *a = &s->app;
+    fprintf(out, "tariff T%u  +A T1..T4 %.4f %.4f %.4f %.4f kWh", (unsigned)a->tariff,
+            (double)a->tar_u[0][MTR_REG_A_IMP] / 1e9, (double)a->tar_u[1][MTR_REG_A_IMP] / 1e9,
+            (double)a->tar_u[2][MTR_REG_A_IMP] / 1e9, (double)a->tar_u[3][MTR_REG_A_IMP] / 1e9);
+    fprintf(out, "  demand +P %.1f W (last %.1f W, max %.1f W)\n",
+            (double)s->dem_cur_mW[MTR_DEM_P_IMP] / 1e3, (double)a->dem.last_mW[MTR_DEM_P_IMP] / 1e3,
+            (double)a->dem.max_mW[0][MTR_DEM_P_IMP] / 1e3);
+    fprintf(out, "entries: profile %llu  billing %llu  daily %llu  events %llu\n",
+            (unsigned long long)a->seq[MTR_HIST_PROFILE_1],
+            (unsigned long long)a->seq[MTR_HIST_BILLING_MONTHLY],
+            (unsigned long long)a->seq[MTR_HIST_BILLING_DAILY],
+            (unsigned long long)a->seq[MTR_HIST_EVENT_STD]);
     if (!is_tty) {
         fputc('\n', out);
     }

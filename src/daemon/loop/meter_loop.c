@@ -531,6 +531,15 @@ clip_window(const struct meter *mt, size_t got, size_t *n_use)
     return skip;
 }
 
+/* A reloaded option changed: the configuration-change log records it. */
+static void
+on_config_change(void *ctx, const char *name, const char *old_v, const char *new_v)
+{
+    struct meter *mt = ctx;
+    mtr_app_log_param(&mt->ma.app, name, old_v, new_v, MTR_WHO_CONFIG);
+    mtrd_log(MTRD_LOG_INFO, "reload: %s: %s -> %s", name, old_v, new_v);
+}
+
 /* SIGHUP: re-read the configuration file and apply the options that may change live. */
 static void
 reload_config(struct meter *mt)
@@ -550,7 +559,7 @@ reload_config(struct meter *mt)
     if (mtrd_config_load_file(fresh, mt->config_path, err, sizeof(err)) != MTR_OK) {
         mtrd_log(MTRD_LOG_ERROR, "reload: %s; configuration unchanged", err);
     } else {
-        unsigned n = mtrd_config_copy_reloadable(&mt->cfg_live, fresh);
+        unsigned n = mtrd_config_copy_reloadable(&mt->cfg_live, fresh, on_config_change, mt);
         mt->store.file.is_sync_each_commit = mt->cfg_live.nv_sync_ms == 0;
         mt->ma.store.file.is_sync_each_commit = mt->cfg_live.nv_sync_ms == 0;
         mtrd_log(MTRD_LOG_INFO, "reload: %s: %u option(s) changed (others need a restart)",
