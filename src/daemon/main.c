@@ -55,21 +55,22 @@ install_signals(void)
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: meterd [-c FILE] [options]\n"
-            "       meterd --input FILE.cfg|.mat|.csv [--map U1=..,I1=..] --report text|json "
-            "--speed 0\n"
-            "       meterd --show-registers [--data-dir DIR] [--report json]\n"
-            "       meterd --list-channels --input FILE.cfg\n"
-            "       meterd --show LOG [--entries FIRST:LAST | --from UTC --to UTC] [--csv]\n"
-            "              LOG: profile_1 profile_pq profile_avg profile_min profile_max\n"
-            "              billing_monthly billing_daily event_std event_fraud event_disc\n"
-            "              event_pq event_pwr event_cfg (aliases: profile billing daily events)\n"
-            "       meterd --billing-reset | --demand-reset | --partial start|stop|reset |\n"
-            "              --set-time UTC | --set-tariff 1..4   (a stopped meter's data dir)\n"
-            "       meterd --check-config [-c FILE] | --print-config | --help | --version\n"
-            "\nWithout --input, meterd runs on its synthetic three-phase household and serves\n"
-            "Modbus TCP; --report prints a replay report when the input ends.\n");
+    fprintf(
+        out,
+        "usage: meterd [-c FILE] [options]\n"
+        "       meterd --input FILE.cfg|.mat|.csv [--map U1=..,I1=..] --report text|json "
+        "--speed 0\n"
+        "       meterd --show-registers [--data-dir DIR] [--report json]\n"
+        "       meterd --list-channels --input FILE.cfg\n"
+        "       meterd --show LOG [--entries FIRST:LAST | --from UTC --to UTC] [--csv | --json]\n"
+        "              LOG: profile_1 profile_pq profile_avg profile_min profile_max\n"
+        "              billing_monthly billing_daily event_std event_fraud event_disc\n"
+        "              event_pq event_pwr event_cfg (aliases: profile billing daily events)\n"
+        "       meterd --billing-reset | --demand-reset | --partial start|stop|reset |\n"
+        "              --set-time UTC | --set-tariff 1..4   (a stopped meter's data dir)\n"
+        "       meterd --check-config [-c FILE] | --print-config | --help | --version\n"
+        "\nWithout --input, meterd runs on its synthetic three-phase household and serves\n"
+        "Modbus TCP; --report prints a replay report when the input ends.\n");
     fprintf(out, "\noptions (also keys of the configuration file, in the [sections] shown):\n");
     mtrd_config_print_help(out);
 }
@@ -134,6 +135,9 @@ parse_cli_only(int argc, char **argv, int *i, enum action *act)
         }
     } else if (strcmp(a, "--csv") == 0) {
         g_show.csv = true;
+        return 1;
+    } else if (strcmp(a, "--json") == 0) {
+        g_show.json = true;
         return 1;
     } else if (strcmp(a, "--billing-reset") == 0) {
         g_cmd.op = MTRD_CMD_BILLING_RESET;

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <cjson/cJSON.h>
+
 #include "config/config_app.h"
 #include "hist/hist_csv.h"
 #include "hist/hist_sqlite.h"
@@ -70,19 +72,63 @@ list_logs(FILE *out)
 struct show_ctx {
     FILE *out;
     bool csv;
+    bool json;
+    cJSON *json_rows; /* --json: the array of entries */
     bool header;
     const char *names[MTR_HIST_MAX_VALUES];
     const char *units[MTR_HIST_MAX_VALUES];
     int8_t scale[MTR_HIST_MAX_VALUES];
     unsigned n_cols;
     uint64_t rows;
+    uint64_t rows_n;
     enum mtr_err err;
 };
+
+/* One entry as a JSON object: values in their display units (exact decimal text parsed). */
+static bool
+visit_json(struct show_ctx *c, const struct mtr_hist_entry *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    char t[48];
+    if (o == NULL || mtrd_hist_format_time(e->t_us, t, sizeof(t)) != MTR_OK) {
+        cJSON_Delete(o);
+        return false;
+    }
+    cJSON_AddNumberToObject(o, "seq", (double)e->seq);
+    cJSON_AddStringToObject(o, "time", t);
+    if (mtrd_hist_is_event_log(e->log)) {
+        cJSON_AddNumberToObject(o, "code", e->code);
+    } else {
+        cJSON_AddNumberToObject(o, "status", e->status);
+    }
+    cJSON *v = cJSON_AddObjectToObject(o, "values");
+    for (unsigned i = 0; v != NULL && i < c->n_cols && i < e->n_values; i++) {
+        char num[64];
+        if (mtrd_hist_format_scaled(e->v[i], c->scale[i], num, sizeof(num)) != MTR_OK) {
+            cJSON_Delete(o);
+            return false;
+        }
+        cJSON_AddNumberToObject(v, c->names[i], strtod(num, NULL));
+    }
+    if (e->text[0] != '\0') {
+        cJSON_AddStringToObject(o, "text", e->text);
+    }
+    cJSON_AddItemToArray(c->json_rows, o);
+    c->rows_n++;
+    return true;
+}
 
 static bool
 visit(void *arg, const struct mtr_hist_entry *e)
 {
     struct show_ctx *c = arg;
+    if (c->json) {
+        if (!visit_json(c, e)) {
+            c->err = MTR_ENOMEM;
+            return false;
+        }
+        return true;
+    }
     enum mtr_err r =
         c->csv
             ? mtrd_hist_write_csv(c->out, e, c->names, c->units, c->scale, c->n_cols, c->header)
@@ -154,7 +200,15 @@ mtrd_cli_show(const struct mtrd_config *cfg, const struct mtrd_cli_show *q)
     memset(&c, 0, sizeof(c));
     c.out = stdout;
     c.csv = q->csv;
+    c.json = q->json;
     c.header = true;
+    if (c.json) {
+        c.json_rows = cJSON_CreateArray();
+        if (c.json_rows == NULL) {
+            mtrd_hist_close(h);
+            return MTRD_EXIT_RUNTIME;
+        }
+    }
     const struct mtr_hist_col *cols = mtr_app_columns(log, &c.n_cols);
     for (unsigned i = 0; i < c.n_cols; i++) {
         c.names[i] = cols[i].name;
@@ -165,9 +219,35 @@ mtrd_cli_show(const struct mtrd_config *cfg, const struct mtrd_cli_show *q)
     if (e == MTR_OK && c.err != MTR_OK) {
         e = c.err;
     }
+    if (e == MTR_OK && c.json) {
+        /* {"log": name, "obis": "A-B:C.D.E*F", "units": {...}, "entries": [...]} */
+        cJSON *doc = cJSON_CreateObject();
+        uint8_t ob[6];
+        char obis[32];
+        mtr_hist_log_obis(log, ob);
+        snprintf(obis, sizeof(obis), "%u-%u:%u.%u.%u*%u", ob[0], ob[1], ob[2], ob[3], ob[4], ob[5]);
+        cJSON_AddStringToObject(doc, "log", mtr_hist_log_name(log));
+        cJSON_AddStringToObject(doc, "obis", obis);
+        cJSON *units = cJSON_AddObjectToObject(doc, "units");
+        for (unsigned i = 0; units != NULL && i < c.n_cols; i++) {
+            cJSON_AddStringToObject(units, c.names[i], c.units[i]);
+        }
+        cJSON_AddItemToObject(doc, "entries", c.json_rows);
+        c.json_rows = NULL;
+        char *txt = cJSON_Print(doc);
+        if (txt != NULL) {
+            fprintf(stdout, "%s\n", txt);
+            cJSON_free(txt);
+        } else {
+            e = MTR_ENOMEM;
+        }
+        cJSON_Delete(doc);
+    }
+    cJSON_Delete(c.json_rows);
     if (e != MTR_OK) {
-        fprintf(stderr, "meterd: %s: %s\n", path, mtrd_hist_errmsg(h));
-    } else if (!q->csv) {
+        fprintf(stderr, "meterd: %s: %s\n", path,
+                e == MTR_ENOMEM ? "out of memory" : mtrd_hist_errmsg(h));
+    } else if (!q->csv && !q->json) {
         fflush(stdout);
         fprintf(stderr, "meterd: %s: %s: %llu entries\n", path, mtr_hist_log_name(log),
                 (unsigned long long)c.rows);

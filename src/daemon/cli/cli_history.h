@@ -20,7 +20,8 @@ struct mtrd_cli_show {
     char entries[64];     /**< "A:B" entry descriptor (1-based; B empty/0 = newest), or "". */
     char from[64];        /**< Range descriptor: ISO 8601 UTC, or "". */
     char to[64];
-    bool csv; /**< RFC 4180 CSV instead of the aligned table. */
+    bool csv;  /**< RFC 4180 CSV instead of the aligned table. */
+    bool json; /**< One JSON document: log, obis, units and entries (values in display units). */
 };
 
 /** Commands of a stopped meter. */

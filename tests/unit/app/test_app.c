@@ -636,6 +636,47 @@ test_config_errors(void **state)
     assert_int_equal(mtr_app_set_tariff(app, 5, MTR_WHO_MODBUS), MTR_EINVAL);
 }
 
+/* Tariff by communication and by the digital input (COUNTIS "COM" / "diG"). */
+static void
+test_tariff_sources(void **state)
+{
+    (void)state;
+    collect_reset();
+    struct mtr_app_config cfg;
+    struct mtr_cal cal;
+    mtr_app_config_default(&cfg);
+    cfg.clock.tz_min = 60;
+    cfg.tariff_src = MTR_TARIFF_COM;
+    test_calendar(&cal);
+    struct mtr_app *app = &g_app;
+    assert_int_equal(mtr_app_init(app, &cfg, &cal), MTR_OK);
+    assert_int_equal(mtr_app_start(app, JAN1_LOCAL_MIDNIGHT_UTC_s * US, false), MTR_OK);
+    drain(app);
+    assert_int_equal(app->st.tariff, 1); /* the calendar would say T2 at midnight */
+    assert_int_equal(mtr_app_set_tariff(app, 4, MTR_WHO_MODBUS), MTR_OK);
+    assert_int_equal(app->st.tariff, 4);
+    run_model(app, JAN1_LOCAL_MIDNIGHT_UTC_s + H_s, 10); /* 500 W for an hour */
+    ASSERT_UWH(app->st.tar_u[3][MTR_REG_A_IMP], 500.0);
+    assert_int_equal(app->st.tar_u[0][MTR_REG_A_IMP], 0);
+    /* the digital input: off -> T1, on -> T2 */
+    cfg.tariff_src = MTR_TARIFF_INPUT;
+    assert_int_equal(mtr_app_reconfigure(app, &cfg), MTR_OK);
+    assert_int_equal(app->st.tariff, 1);
+    mtr_app_set_input(app, true);
+    assert_int_equal(app->st.tariff, 2);
+    run_model(app, JAN1_LOCAL_MIDNIGHT_UTC_s + 2 * H_s, 10);
+    ASSERT_UWH(app->st.tar_u[1][MTR_REG_A_IMP], 500.0);
+    mtr_app_set_input(app, false);
+    assert_int_equal(app->st.tariff, 1);
+    drain(app);
+    size_t n = g_col.n[MTR_HIST_EVENT_STD];
+    bool src_logged = false;
+    for (size_t i = 0; i < n; i++) {
+        src_logged = src_logged || g_col.e[MTR_HIST_EVENT_STD][i].code == MTR_EV_TARIFF_SRC;
+    }
+    assert_true(src_logged);
+}
+
 static int
 teardown_all(void **state)
 {
@@ -660,6 +701,7 @@ main(void)
         cmocka_unit_test(test_partial),
         cmocka_unit_test(test_state_codec),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_tariff_sources),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
 }
