@@ -283,7 +283,9 @@ show_registers(const struct mtrd_config *cfg)
     char msg[512] = "";
     enum mtr_err e = mtrd_reg_store_open(path, store, &regs, msg, sizeof(msg));
     if (e != MTR_OK) {
-        fprintf(stderr, "meterd: %s: %s (%s)\n", path, msg, mtr_strerror(e));
+        fprintf(stderr, "meterd: %s: %s (%s)\n", path, msg,
+                e == MTR_EAGAIN ? "in use by a running meterd: read it over Modbus"
+                                : mtr_strerror(e));
         free(store);
         return MTRD_EXIT_STORAGE;
     }

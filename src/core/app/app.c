@@ -358,7 +358,10 @@ mtr_app_boundary(struct mtr_app *app)
             mtr_app_capture(app, (enum mtr_app_prof)p);
         }
     }
-    for (unsigned b = 0; b < 2u; b++) {
+    /* daily before monthly: a daily entry at the monthly instant holds the month's maximum
+     * demand, which the monthly billing then resets */
+    for (unsigned k = 0; k < 2u; k++) {
+        unsigned b = 1u - k;
         if (t >= st->bill_next_us[b]) {
             mtr_app_billing(app, b, t, MTR_WHO_METER);
             st->bill_next_us[b] = mtr_app_billing_next(app, b, t);
@@ -382,7 +385,8 @@ mtr_app_set_time(struct mtr_app *app, int64_t new_us, enum mtr_app_who who)
     if (new_us > old) {
         /* forward: billing dates passed over are closed at the new time */
         st->t_us = new_us;
-        for (unsigned b = 0; b < 2u; b++) {
+        for (unsigned k = 0; k < 2u; k++) {
+            unsigned b = 1u - k; /* daily first, as at a boundary */
             if (new_us >= st->bill_next_us[b]) {
                 mtr_app_billing(app, b, new_us, MTR_WHO_METER);
             }

@@ -395,7 +395,8 @@ mtr_app_outage(struct mtr_app *app, int64_t from_us, int64_t to_us)
     }
     /* billing dates during the outage are closed with the registers as they stood (at most
      * 16 per kind, so one outage cannot overflow the entry queue) */
-    for (unsigned b = 0; b < 2u; b++) {
+    for (unsigned k = 0; k < 2u; k++) {
+        unsigned b = 1u - k; /* daily first, as at a boundary */
         for (unsigned guard = 0; guard < 16u && st->bill_next_us[b] <= to_us; guard++) {
             int64_t tb = st->bill_next_us[b];
             mtr_app_billing(app, b, tb, MTR_WHO_METER);

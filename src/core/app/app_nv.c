@@ -25,6 +25,7 @@ enum fty {
     T_U16 = 2,
     T_U32 = 4,
     T_U64 = 8,
+    T_BOOL = 0x11,
     T_F32 = 0x14,
     T_F64 = 0x18
 };
@@ -32,7 +33,7 @@ enum fty {
 struct field {
     uint32_t off;
     uint16_t count;
-    uint8_t type; /* enum fty: the low nibble/byte is the size */
+    uint8_t type; /* enum fty: the low nibble is the size in bytes */
 };
 
 #define ST(f) offsetof(struct mtr_app_state, f)
@@ -55,7 +56,7 @@ static const struct field k_fields[] = {
     F(tariff_com, T_U8, 1),
     F(input_on, T_U8, 1),
     A64(tar_u),
-    F(partial.running, T_U8, 1),
+    F(partial.running, T_BOOL, 1),
     F(partial.start_t_us, T_U64, 1),
     F(partial.stop_t_us, T_U64, 1),
     A64(partial.e_u),
@@ -119,6 +120,7 @@ load_elem(const uint8_t *base, uint8_t type)
     uint64_t v = 0;
     switch (type) {
     case T_U8:
+    case T_BOOL:
         v = *base;
         break;
     case T_U16: {
@@ -146,6 +148,7 @@ store_elem(uint8_t *base, uint8_t type, uint64_t v)
 {
     switch (type) {
     case T_U8:
+    case T_BOOL:
         *base = (uint8_t)v;
         break;
     case T_U16: {
@@ -344,17 +347,25 @@ mtr_app_state_decode(const uint8_t *in, size_t len, struct mtr_app_state *st, si
         const struct field *f = &k_fields[i];
         unsigned sz = fsize(f->type);
         for (unsigned k = 0; k < f->count; k++) {
-            store_elem(base + f->off + (size_t)k * sz, f->type, get_le(p, sz));
+            uint64_t v = get_le(p, sz);
+            if (f->type == T_BOOL && v > 1u) {
+                *off = (size_t)(p - in); /* a bool must be 0 or 1 */
+                return MTR_ECORRUPT;
+            }
+            store_elem(base + f->off + (size_t)k * sz, f->type, v);
             p += sz;
         }
     }
     cal_get(p, &st->cal.active);
     p += cal_len();
     cal_get(p, &st->cal.passive);
-    /* values the code relies on */
+    /* values the code relies on: ranges, booleans 0/1, calendars that pass their check */
+    struct mtr_cal_error where;
     if (st->tariff < 1u || st->tariff > MTR_APP_TARIFFS || st->tariff_com < 1u ||
         st->tariff_com > MTR_APP_TARIFFS || st->dem.sub_pos >= MTR_APP_MAX_SUBS ||
-        st->dem.subs_valid > MTR_APP_MAX_SUBS) {
+        st->dem.subs_valid > MTR_APP_MAX_SUBS || st->input_on > 1u ||
+        mtr_cal_check(&st->cal.active, &where) != MTR_OK ||
+        mtr_cal_check(&st->cal.passive, &where) != MTR_OK) {
         *off = APP_NV_HEAD;
         return MTR_ECORRUPT;
     }

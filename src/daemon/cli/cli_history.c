@@ -81,6 +81,7 @@ struct show_ctx {
     unsigned n_cols;
     uint64_t rows;
     uint64_t rows_n;
+    uint64_t seq_limit; /* entries past the stored meter state are not shown */
     enum mtr_err err;
 };
 
@@ -122,6 +123,9 @@ static bool
 visit(void *arg, const struct mtr_hist_entry *e)
 {
     struct show_ctx *c = arg;
+    if (e->seq > c->seq_limit) {
+        return true; /* written just before a crash; the meter re-creates it */
+    }
     if (c->json) {
         if (!visit_json(c, e)) {
             c->err = MTR_ENOMEM;
@@ -140,6 +144,36 @@ visit(void *arg, const struct mtr_hist_entry *e)
         return false;
     }
     return true;
+}
+
+/*
+ * The last entry of a log that meter.nv counts. Entries past it were stored just before a
+ * kill and are dropped and re-created at the next start (docs/meter-application.md, crash
+ * safety), so they are not shown. A running meter holds meter.nv: then everything is shown.
+ */
+static uint64_t
+stored_seq(const struct mtrd_config *cfg, enum mtr_hist_log log)
+{
+    static struct mtrd_app_store store;
+    static struct mtr_app_state st;
+    char path[MTRD_PATH_CAP + 32];
+    char msg[512];
+    struct mtr_reg_set regs;
+    snprintf(path, sizeof(path), "%s/meter.nv", cfg->data_dir);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return UINT64_MAX;
+    }
+    fclose(f);
+    uint64_t limit = UINT64_MAX;
+    if (mtrd_app_store_open(path, &store, &regs, &st, msg, sizeof(msg)) == MTR_OK) {
+        if (!store.is_new) {
+            limit = st.seq[log];
+        }
+        enum mtr_err e = mtrd_app_store_close(&store);
+        (void)e; /* read only */
+    }
+    return limit;
 }
 
 int
@@ -172,8 +206,12 @@ mtrd_cli_show(const struct mtrd_config *cfg, const struct mtrd_cli_show *q)
             unsigned long long a = strtoull(q->entries, &end, 10);
             unsigned long long b = 0;
             if (end != NULL && *end == ':') {
-                const char *bs = end + 1;
-                b = *bs != '\0' ? strtoull(bs, &end, 10) : 0;
+                char *bs = end + 1;
+                if (*bs != '\0') {
+                    b = strtoull(bs, &end, 10);
+                } else {
+                    end = bs; /* "A:" = from A to the newest */
+                }
             }
             if (errno != 0 || end == NULL || *end != '\0' || a == 0 || (b != 0 && b < a)) {
                 fprintf(stderr,
@@ -198,6 +236,7 @@ mtrd_cli_show(const struct mtrd_config *cfg, const struct mtrd_cli_show *q)
     }
     struct show_ctx c;
     memset(&c, 0, sizeof(c));
+    c.seq_limit = stored_seq(cfg, log);
     c.out = stdout;
     c.csv = q->csv;
     c.json = q->json;

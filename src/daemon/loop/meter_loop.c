@@ -490,7 +490,7 @@ feed(struct meter *mt, const float *x, size_t n)
 
 /* Wait until wall time catches up with meter time / speed, serving Modbus meanwhile. */
 static void
-pace(struct meter *mt)
+pace(struct meter *mt, volatile sig_atomic_t *stop)
 {
     double speed = mt->cfg->speed_x;
     double target =
@@ -505,8 +505,8 @@ pace(struct meter *mt)
             struct timespec ts = {0, (long)(ms > 50 ? 50 : ms) * 1000000L};
             nanosleep(&ts, NULL);
         }
-        if (ms <= 0 || speed <= 0.0) {
-            return;
+        if (ms <= 0 || speed <= 0.0 || *stop != 0) {
+            return; /* SIGTERM/SIGINT stop the meter at once, also in a slow replay */
         }
     }
 }
@@ -596,7 +596,7 @@ run_frames(struct meter *mt, volatile sig_atomic_t *stop)
         if (mt->samples_in >= max_samples) {
             break;
         }
-        pace(mt);
+        pace(mt, stop);
         double now = now_s();
         if (mt->cfg->is_progress && mt->cfg->report[0] != '\0' && max_samples != UINT64_MAX &&
             now - mt->t_last_progress >= 0.2) {
@@ -656,7 +656,7 @@ run_samples(struct meter *mt, volatile sig_atomic_t *stop)
         if ((mt->has_window && mt->samples_in > mt->window_last) || mt->samples_in >= max_samples) {
             break;
         }
-        pace(mt);
+        pace(mt, stop);
         double now = now_s();
         if (mt->cfg->is_progress && mt->cfg->report[0] != '\0' && total > 0 &&
             now - mt->t_last_progress >= 0.2) {

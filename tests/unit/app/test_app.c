@@ -591,6 +591,16 @@ test_state_codec(void **state)
     assert_int_equal(mtr_app_state_decode(buf, len, &back, &bad), MTR_EVERSION);
     assert_int_equal(bad, 4u);
     assert_int_equal(mtr_app_state_encode(&app->st, buf, cap - 1u, &len), MTR_ENOSPC);
+    /* the tariff byte (after t_us and clock_status: body offset 12) out of range, and the
+     * input state byte (offset 14) not 0/1: corrupt */
+    assert_int_equal(mtr_app_state_encode(&app->st, buf, cap, &len), MTR_OK);
+    buf[12 + 12] = 7;
+    assert_int_equal(mtr_app_state_decode(buf, len, &back, &bad), MTR_ECORRUPT);
+    buf[12 + 12] = 1;
+    buf[12 + 14] = 2;
+    assert_int_equal(mtr_app_state_decode(buf, len, &back, &bad), MTR_ECORRUPT);
+    buf[12 + 14] = 0;
+    assert_int_equal(mtr_app_state_decode(buf, len, &back, &bad), MTR_OK);
     free(buf);
     free(buf2);
 }
