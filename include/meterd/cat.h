@@ -56,6 +56,10 @@ enum mtr_cat_src {
     MTR_CAT_SRC_APP_MICRO,     /**< int64 field of app at offset, micro-units (uWh) */
     MTR_CAT_SRC_APP_TIME,      /**< int64 field of app at offset, us since the epoch; value in s */
     MTR_CAT_SRC_DEM_CUR,       /**< dem_cur_mW[index], milli-units */
+    /** Energy balance (COUNTIS "bAL"): import - export of a register pair, micro-units, signed:
+     * phase 0 = total registers, 1 = partial counters; index = the import kind (A_IMP or R_IMP),
+     * the export kind is the next one. */
+    MTR_CAT_SRC_BALANCE,
     MTR_CAT_SRC_COUNT
 };
 

@@ -115,6 +115,12 @@
         name, label, {1, 0, c, 128, 0, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, 0, \
             MTR_CAT_SRC_APP_MICRO, 0, 0, APP_OFF(f), MTR_CAT_MB_U64, addr, 0      \
     }
+/* Energy balance import - export (COUNTIS "bAL"), int64 Wh: manufacturer-specific D = 129. */
+#define BALANCE(name, label, c, unit, which, kind, addr)                              \
+    {                                                                                 \
+        name, label, {1, 0, c, 129, which, 255}, IC_REGISTER, MTR_CAT_UNIT_##unit, 0, \
+            MTR_CAT_SRC_BALANCE, which, kind, 0, MTR_CAT_MB_S64, addr, 0              \
+    }
 #define IC_DEMAND  5u
 #define IC_EXT_REG 4u
 
@@ -274,6 +280,11 @@ static const struct mtr_cat_entry cat_table[] = {
     PARTIAL("e_a_exp_partial", "-A partial", 2, WH, partial.e_u[0][MTR_REG_A_EXP], 664),
     PARTIAL("e_r_imp_partial", "+R partial", 3, VARH, partial.e_u[0][MTR_REG_R_IMP], 668),
     PARTIAL("e_r_exp_partial", "-R partial", 4, VARH, partial.e_u[0][MTR_REG_R_EXP], 672),
+    /* Energy balance, import - export, 680.. */
+    BALANCE("e_a_bal_total", "A balance total", 1, WH, 0, MTR_REG_A_IMP, 680),
+    BALANCE("e_r_bal_total", "R balance total", 3, VARH, 0, MTR_REG_R_IMP, 684),
+    BALANCE("e_a_bal_partial", "A balance partial", 1, WH, 1, MTR_REG_A_IMP, 688),
+    BALANCE("e_r_bal_partial", "R balance partial", 3, VARH, 1, MTR_REG_R_IMP, 692),
 };
 /* clang-format on */
 

@@ -78,6 +78,8 @@ cat_entry_ok(const struct mtr_cat_entry *e)
         return (size_t)e->off + 8u <= sizeof(struct mtr_app_state);
     case MTR_CAT_SRC_DEM_CUR:
         return e->index < MTR_DEM_COUNT;
+    case MTR_CAT_SRC_BALANCE:
+        return e->phase <= 1u && (e->index == MTR_REG_A_IMP || e->index == MTR_REG_R_IMP);
     default:
         return true;
     }
@@ -152,6 +154,10 @@ cat_raw_int(const struct mtr_cat_entry *e, const struct mtr_snapshot *s)
     }
     case MTR_CAT_SRC_DEM_CUR:
         return s->dem_cur_mW[e->index];
+    case MTR_CAT_SRC_BALANCE: {
+        const int64_t *r = e->phase == 0u ? s->reg.e_u[MTR_REG_TOTAL] : s->app.partial.e_u[0];
+        return r[e->index] - r[e->index + 1u];
+    }
     default:
         return (int64_t)MTR_CAT_MAP_VERSION;
     }
@@ -164,6 +170,7 @@ cat_raw_exp(uint8_t src)
     switch (src) {
     case MTR_CAT_SRC_REG:
     case MTR_CAT_SRC_NET:
+    case MTR_CAT_SRC_BALANCE:
     case MTR_CAT_SRC_TIME:
     case MTR_CAT_SRC_TARIFF_REG:
     case MTR_CAT_SRC_APP_MICRO:
@@ -260,6 +267,16 @@ mtr_cat_value_int(const struct mtr_cat_entry *e, const struct mtr_snapshot *s, i
         /* difference of the truncated registers: net == +A - -A exactly */
         *value = s->reg.e_u[e->phase][MTR_REG_A_IMP] / cat_pow10_i[p] -
                  s->reg.e_u[e->phase][MTR_REG_A_EXP] / cat_pow10_i[p];
+        return MTR_OK;
+    }
+    case MTR_CAT_SRC_BALANCE: {
+        int p = 6 + e->scaler;
+        if (p < 0) {
+            return MTR_EINVAL;
+        }
+        /* as NET: the difference of the two published (truncated) registers */
+        const int64_t *r = e->phase == 0u ? s->reg.e_u[MTR_REG_TOTAL] : s->app.partial.e_u[0];
+        *value = r[e->index] / cat_pow10_i[p] - r[e->index + 1u] / cat_pow10_i[p];
         return MTR_OK;
     }
     default:

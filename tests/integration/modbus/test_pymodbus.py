@@ -148,9 +148,18 @@ def lsb_value(lsb):
     return float(num)
 
 
+def balance_pair(name):
+    """e_a_bal_total -> (e_a_imp_total, e_a_exp_total): the balance is import - export."""
+    kind, which = name[len("e_"):].split("_bal_")
+    return "e_%s_imp_%s" % (kind, which), "e_%s_exp_%s" % (kind, which)
+
+
 def expected_int(name, row):
     if name in HEADER:
         return HEADER[name]
+    if "_bal_" in name:
+        imp, exp = balance_pair(name)
+        return MICRO.get(imp, 0) // 10**6 - MICRO.get(exp, 0) // 10**6
     if name in PHYS:
         return round_half_away(f32(PHYS[name]) / lsb_value(row["lsb"]))
     if name.startswith("e_a_net_"):
@@ -168,6 +177,9 @@ def expected_int(name, row):
 def expected_float(name):
     if name in PHYS:
         return f32(PHYS[name])
+    if "_bal_" in name:
+        imp, exp = balance_pair(name)
+        return (MICRO.get(imp, 0) - MICRO.get(exp, 0)) / 1e9
     if name.startswith(("dem_", "md_", "cmd_")):
         return f32(APP_FLOAT.get(name, 0.0))
     if name.startswith("e_a_net_"):
