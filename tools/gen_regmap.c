@@ -140,10 +140,9 @@ static const char *const commands[] = {
     "",
     "With `--modbus-write`, meter commands are written with FC6 (one register) or FC16 to the",
     "command block starting at address 2000. The meter applies and stores a command (with its",
-    "event, \"who\" = Modbus) before it answers. Without `--modbus-write` every write gets "
-    "exception",
-    "1; an unknown code or a bad argument gets exception 3; a write that does not start at 2000",
-    "gets exception 2. The block is not readable.",
+    "event, \"who\" = Modbus) before it answers. Without `--modbus-write` every write",
+    "gets exception 1; an unknown code or a bad argument gets exception 3; a write that does",
+    "not start at 2000 gets exception 2. The block is not readable.",
     "",
     "| Code (2000) | Argument | Command |",
     "|---|---|---|",
