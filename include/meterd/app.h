@@ -199,6 +199,8 @@ struct mtr_app_state {
      * configuration replaces the active calendar, an unchanged one keeps the stored
      * (possibly activated passive) calendar. */
     uint32_t cal_cfg_crc;
+    /** The same for the configured passive calendar and its activation time. */
+    uint32_t pas_cfg_crc;
 };
 
 /** The application: configuration, state and the entry queue of the current step. */

@@ -409,6 +409,13 @@ main(int argc, char **argv)
                 err);
         return MTRD_EXIT_USAGE;
     }
+    int64_t act_us = 0;
+    enum mtr_err pe = mtrd_config_passive(&cfg, &cal, &act_us, err, sizeof(err));
+    if (pe != MTR_OK && pe != MTR_ENOENT) {
+        fprintf(stderr, "meterd: %s%s%s\n", config_path ? config_path : "", config_path ? ": " : "",
+                err);
+        return MTRD_EXIT_USAGE;
+    }
     if (act == ACT_CHECK) {
         printf("meterd: configuration OK\n");
         return MTRD_EXIT_OK;

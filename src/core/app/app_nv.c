@@ -84,6 +84,7 @@ static const struct field k_fields[] = {
     F(outages_long, T_U32, 1),
     F(outage_long_s, T_U64, 1),
     F(cal_cfg_crc, T_U32, 1),
+    F(pas_cfg_crc, T_U32, 1),
     F(cal.activate_utc_s, T_U64, 1),
 };
 

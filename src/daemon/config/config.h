@@ -83,6 +83,13 @@ struct mtrd_config {
     struct mtrd_list cal_week;    /**< "name: d d d d d d d" (day ids Monday..Sunday) */
     struct mtrd_list cal_day;     /**< "id: HH:MM Tn, HH:MM Tn, ..." */
     struct mtrd_list cal_special; /**< "[YYYY-]MM-DD id" */
+    /* the passive calendar, activated at passive_activate (DLMS IC 20 attributes 6..10) */
+    char passive_name[MTRD_WORD_CAP];
+    struct mtrd_list pas_season;
+    struct mtrd_list pas_week;
+    struct mtrd_list pas_day;
+    struct mtrd_list pas_special;
+    char passive_activate[MTRD_WORD_CAP]; /**< ISO 8601 UTC, or "" */
     /* [demand] */
     int64_t demand_period_s;
     int64_t demand_subs;

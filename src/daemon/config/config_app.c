@@ -4,6 +4,8 @@
  */
 #include "config/config_app.h"
 
+#include "loop/meter_app.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -71,6 +73,104 @@ parse_list(const char *key,
     return MTR_OK;
 }
 
+/* The four lists and the name of one calendar of the configuration. */
+struct cal_src {
+    const char *prefix; /* "" (active) or "passive-" */
+    const char *name;
+    const struct mtrd_list *season, *week, *day, *special;
+};
+
+static struct cal_src
+prefix_active(const struct mtrd_config *cfg)
+{
+    struct cal_src c = {
+        "", cfg->calendar_name, &cfg->cal_season, &cfg->cal_week, &cfg->cal_day, &cfg->cal_special};
+    return c;
+}
+
+static struct cal_src
+prefix_passive(const struct mtrd_config *cfg)
+{
+    struct cal_src c = {"passive-",     cfg->passive_name, &cfg->pas_season,
+                        &cfg->pas_week, &cfg->pas_day,     &cfg->pas_special};
+    return c;
+}
+
+/* A calendar from its lists: the default (T1 all day) when none is given; checked. */
+static enum mtr_err
+build_cal(struct cal_src src, struct mtr_cal *cal, char *err, size_t err_cap)
+{
+    char key[4][32];
+    snprintf(key[0], sizeof(key[0]), "%sday", src.prefix);
+    snprintf(key[1], sizeof(key[1]), "%sweek", src.prefix);
+    snprintf(key[2], sizeof(key[2]), "%sseason", src.prefix);
+    snprintf(key[3], sizeof(key[3]), "%sspecial", src.prefix);
+    mtr_cal_default(cal);
+    if (src.day->n > 0 || src.week->n > 0 || src.season->n > 0 || src.special->n > 0) {
+        if (src.day->n == 0 || src.week->n == 0 || src.season->n == 0) {
+            snprintf(err, err_cap,
+                     "[tariff] a %scalendar needs at least one %s, one %s and one %s (have %u, "
+                     "%u, %u)",
+                     src.prefix, key[2], key[1], key[0], src.season->n, src.week->n, src.day->n);
+            return MTR_EINVAL;
+        }
+        memset(cal, 0, sizeof(*cal));
+        if (parse_list(key[0], src.day, parse_day, cal->day, sizeof(cal->day[0]), err, err_cap) !=
+                MTR_OK ||
+            parse_list(key[1], src.week, parse_week, cal->week, sizeof(cal->week[0]), err,
+                       err_cap) != MTR_OK ||
+            parse_list(key[2], src.season, parse_season, cal->season, sizeof(cal->season[0]), err,
+                       err_cap) != MTR_OK ||
+            parse_list(key[3], src.special, parse_special, cal->special, sizeof(cal->special[0]),
+                       err, err_cap) != MTR_OK) {
+            return MTR_EINVAL;
+        }
+        cal->n_days = (uint8_t)src.day->n;
+        cal->n_weeks = (uint8_t)src.week->n;
+        cal->n_seasons = (uint8_t)src.season->n;
+        cal->n_special = (uint8_t)src.special->n;
+    }
+    snprintf(cal->name, sizeof(cal->name), "%.8s", src.name);
+    struct mtr_cal_error where;
+    memset(&where, 0, sizeof(where));
+    if (mtr_cal_check(cal, &where) != MTR_OK) {
+        snprintf(err, err_cap, "[tariff] %s%s #%u: %s", src.prefix,
+                 where.item ? where.item : "calendar", where.index + 1u,
+                 where.msg ? where.msg : "invalid");
+        return MTR_EINVAL;
+    }
+    return MTR_OK;
+}
+
+enum mtr_err
+mtrd_config_passive(const struct mtrd_config *cfg,
+                    struct mtr_cal *cal,
+                    int64_t *activate_us,
+                    char *err,
+                    size_t err_cap)
+{
+    *activate_us = INT64_MAX;
+    if (cfg->pas_day.n == 0 && cfg->pas_week.n == 0 && cfg->pas_season.n == 0 &&
+        cfg->pas_special.n == 0) {
+        if (cfg->passive_activate[0] != '\0') {
+            snprintf(err, err_cap, "[tariff] passive-activate without a passive calendar");
+            return MTR_EINVAL;
+        }
+        return MTR_ENOENT;
+    }
+    enum mtr_err e = build_cal(prefix_passive(cfg), cal, err, err_cap);
+    if (e != MTR_OK) {
+        return e;
+    }
+    if (cfg->passive_activate[0] != '\0' &&
+        mtrd_parse_utc(cfg->passive_activate, activate_us) != MTR_OK) {
+        snprintf(err, err_cap, "[tariff] passive-activate '%s': use YYYY-MM-DDTHH:MM:SSZ (UTC)",
+                 cfg->passive_activate);
+        return MTR_EINVAL;
+    }
+    return MTR_OK;
+}
+
 enum mtr_err
 mtrd_config_app(const struct mtrd_config *cfg,
                 struct mtr_app_config *app,
@@ -126,40 +226,5 @@ mtrd_config_app(const struct mtrd_config *cfg,
         return MTR_EINVAL;
     }
 
-    /* the calendar: the default (T1 all day) unless days, weeks and seasons are given */
-    mtr_cal_default(cal);
-    if (cfg->cal_day.n > 0 || cfg->cal_week.n > 0 || cfg->cal_season.n > 0 ||
-        cfg->cal_special.n > 0) {
-        if (cfg->cal_day.n == 0 || cfg->cal_week.n == 0 || cfg->cal_season.n == 0) {
-            snprintf(err, err_cap,
-                     "[tariff] a calendar needs at least one season, one week and one day "
-                     "(have %u, %u, %u)",
-                     cfg->cal_season.n, cfg->cal_week.n, cfg->cal_day.n);
-            return MTR_EINVAL;
-        }
-        memset(cal, 0, sizeof(*cal));
-        if (parse_list("day", &cfg->cal_day, parse_day, cal->day, sizeof(cal->day[0]), err,
-                       err_cap) != MTR_OK ||
-            parse_list("week", &cfg->cal_week, parse_week, cal->week, sizeof(cal->week[0]), err,
-                       err_cap) != MTR_OK ||
-            parse_list("season", &cfg->cal_season, parse_season, cal->season,
-                       sizeof(cal->season[0]), err, err_cap) != MTR_OK ||
-            parse_list("special", &cfg->cal_special, parse_special, cal->special,
-                       sizeof(cal->special[0]), err, err_cap) != MTR_OK) {
-            return MTR_EINVAL;
-        }
-        cal->n_days = (uint8_t)cfg->cal_day.n;
-        cal->n_weeks = (uint8_t)cfg->cal_week.n;
-        cal->n_seasons = (uint8_t)cfg->cal_season.n;
-        cal->n_special = (uint8_t)cfg->cal_special.n;
-    }
-    snprintf(cal->name, sizeof(cal->name), "%.8s", cfg->calendar_name);
-    struct mtr_cal_error where;
-    memset(&where, 0, sizeof(where));
-    if (mtr_cal_check(cal, &where) != MTR_OK) {
-        snprintf(err, err_cap, "[tariff] %s #%u: %s", where.item ? where.item : "calendar",
-                 where.index + 1u, where.msg ? where.msg : "invalid");
-        return MTR_EINVAL;
-    }
-    return MTR_OK;
+    return build_cal(prefix_active(cfg), cal, err, err_cap);
 }

@@ -30,4 +30,19 @@ enum mtr_err mtrd_config_app(const struct mtrd_config *cfg,
                              char *err,
                              size_t err_cap);
 
+/**
+ * The passive calendar of the configuration ([tariff] passive-*), with its activation time.
+ * @param[out] cal          Calendar (checked).
+ * @param[out] activate_us  passive-activate, UTC us; INT64_MAX when not given (activation only
+ *                          by command).
+ * @retval MTR_OK      Given and valid.
+ * @retval MTR_ENOENT  No passive calendar configured.
+ * @retval MTR_EINVAL  Invalid (err names the option, item and column).
+ */
+enum mtr_err mtrd_config_passive(const struct mtrd_config *cfg,
+                                 struct mtr_cal *cal,
+                                 int64_t *activate_us,
+                                 char *err,
+                                 size_t err_cap);
+
 #endif /* METERD_DAEMON_CONFIG_APP_H */

@@ -154,7 +154,6 @@ mtrd_meter_app_open(struct mtrd_meter_app *ma,
         st->cal_cfg_crc = cal_crc;
     }
     *regs = st->reg;
-
     snprintf(path, sizeof(path), "%s/%s", dir, MTRD_HIST_FILE_NAME);
     struct mtrd_hist_limits lim;
     depths(cfg, &ac, &lim);
@@ -177,6 +176,31 @@ mtrd_meter_app_open(struct mtrd_meter_app *ma,
         snprintf(err, err_cap, "meter application: start failed: %s", mtr_strerror(e));
         return e;
     }
+    /* a configured passive calendar is loaded when it (or its activation time) changed */
+    static struct mtr_cal pas;
+    memset(&pas, 0, sizeof(pas));
+    int64_t act_us = INT64_MAX;
+    e = mtrd_config_passive(cfg, &pas, &act_us, err, err_cap);
+    if (e == MTR_OK) {
+        uint32_t crc = mtr_nv_crc32(mtr_nv_crc32(0, &pas, sizeof(pas)), &act_us, sizeof(act_us));
+        if (st->pas_cfg_crc != crc) {
+            if (mtr_app_set_passive(&ma->app, &pas, act_us) != MTR_OK) {
+                snprintf(err, err_cap, "passive calendar rejected");
+                return MTR_EINVAL;
+            }
+            char t[40] = "by command only";
+            if (act_us != INT64_MAX) {
+                mtrd_format_utc(act_us, t, sizeof(t));
+            }
+            mtr_app_log_param(&ma->app, "passive calendar", pas.name, t, MTR_WHO_CONFIG);
+            mtrd_log(MTRD_LOG_INFO, "activity calendar: passive '%s' loaded, activation %s",
+                     pas.name, t);
+            st->pas_cfg_crc = crc;
+        }
+    } else if (e != MTR_ENOENT) {
+        return MTR_EINVAL;
+    }
+
     char t[32];
     mtrd_format_utc(st->t_us, t, sizeof(t));
     mtrd_log(MTRD_LOG_INFO, "meter clock %s (UTC%+d min), tariff T%u, history %s", t,

@@ -687,6 +687,48 @@ test_tariff_sources(void **state)
     assert_true(src_logged);
 }
 
+/* A passive calendar becomes active at its activation time, not a second earlier. */
+static void
+test_passive_activation(void **state)
+{
+    (void)state;
+    collect_reset();
+    struct mtr_app *app = &g_app;
+    const int64_t t0 = JAN1_LOCAL_MIDNIGHT_UTC_s;
+    start_app(app, t0, 60); /* active: T1 06:00-22:00, T2 otherwise */
+    struct mtr_cal pas;
+    size_t col = 0;
+    const char *msg = NULL;
+    memset(&pas, 0, sizeof(pas));
+    assert_int_equal(mtr_cal_parse_day("7: 00:00 T3", &pas.day[0], &col, &msg), MTR_OK);
+    assert_int_equal(mtr_cal_parse_week("p: 7 7 7 7 7 7 7", &pas.week[0], &col, &msg), MTR_OK);
+    assert_int_equal(mtr_cal_parse_season("p: 01-01 00:00 p", &pas.season[0], &col, &msg), MTR_OK);
+    pas.n_days = pas.n_weeks = pas.n_seasons = 1;
+    snprintf(pas.name, sizeof(pas.name), "flat3");
+    int64_t act = t0 + 8 * H_s + 1234; /* 08:20:34 local, between frames of 10 s */
+    assert_int_equal(mtr_app_set_passive(app, &pas, act * US), MTR_OK);
+    run_model(app, act - 4, 10);
+    assert_int_equal(app->st.tariff, 1);
+    run_model(app, t0 + 9 * H_s, 10);
+    assert_int_equal(app->st.tariff, 3);
+    assert_string_equal(app->st.cal.active.name, "flat3");
+    /* the switch happened at the activation instant, inside a frame: T3 holds 2000 W from then */
+    ASSERT_UWH(app->st.tar_u[2][MTR_REG_A_IMP], 2000.0 * (double)(t0 + 9 * H_s - act) / 3600.0);
+    size_t n = g_col.n[MTR_HIST_EVENT_STD];
+    const struct mtr_hist_entry *ev = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (g_col.e[MTR_HIST_EVENT_STD][i].code == MTR_EV_TOU_ACTIVATED) {
+            ev = &g_col.e[MTR_HIST_EVENT_STD][i];
+        }
+    }
+    assert_non_null(ev);
+    assert_int_equal(ev->t_us, act * US);
+    assert_string_equal(ev->text, "flat3");
+    /* an invalid passive calendar is refused and nothing changes */
+    pas.day[0].sw[0].tariff = 9;
+    assert_int_equal(mtr_app_set_passive(app, &pas, INT64_MAX), MTR_EINVAL);
+}
+
 static int
 teardown_all(void **state)
 {
@@ -712,6 +754,7 @@ main(void)
         cmocka_unit_test(test_state_codec),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_tariff_sources),
+        cmocka_unit_test(test_passive_activation),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
 }
