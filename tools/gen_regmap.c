@@ -152,6 +152,7 @@ static const char *const commands[] = {
     "| 6 | 2001: tariff 1..4 | Tariff in force (with `tariff-source = com`) |",
     "| 7 | 2002..2003: UTC seconds (uint32, high word first) | Set the clock |",
     "| 8 | 2001: int16 seconds, -900..900 | Shift the clock |",
+    "| 9 | 2001: 0 off, 1 on | Tariff input state (`tariff-source = input`: off T1, on T2) |",
     "",
     "```",
     "mbpoll -m tcp -a 1 -0 -1 -r 2000 192.0.2.10 1          # billing reset",

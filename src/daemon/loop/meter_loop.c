@@ -327,6 +327,13 @@ modbus_command(void *ctx, const uint16_t *w, unsigned count, const char *peer)
                                    MTR_WHO_MODBUS)
                 : MTR_EINVAL;
         break;
+    case 9:
+        what = "tariff input";
+        if (count >= 2u && w[1] <= 1u) {
+            mtr_app_set_input(app, w[1] != 0u);
+            e = MTR_OK;
+        }
+        break;
     case 8:
         what = "shift clock";
         e = count >= 2u ? mtr_app_shift_time(app, (int16_t)w[1], MTR_WHO_MODBUS) : MTR_EINVAL;

@@ -103,6 +103,26 @@ def main():
         rc = d.wait(15)
         chk.check(rc == 0, "meterd exits 0 (exit %s)" % rc)
         d.cleanup()
+    # the tariff input (COUNTIS "diG"): off T1, on T2
+    dd2 = mtrd_it.tmpdir("cmd2")
+    port = mtrd_it.free_port()
+    d = start(dd2, port, ["--modbus-write", "--tariff-source", "input"])
+    try:
+        c = mtrd_it.modbus_client(port)
+        time.sleep(0.3)
+        chk.check(read_u(c, "tariff") == 1, "tariff input off: T1")
+        c.write_registers(CMD, [9, 1], slave=1)
+        chk.check(read_u(c, "tariff") == 2, "tariff input on (code 9, 1): T2")
+        r = c.write_registers(CMD, [9, 5], slave=1)
+        chk.check(exc_code(r) == 3, "input state 5 refused with exception 3")
+        c.write_registers(CMD, [9, 0], slave=1)
+        chk.check(read_u(c, "tariff") == 1, "tariff input off again: T1")
+        c.close()
+    finally:
+        d.p.terminate()
+        d.wait(15)
+        d.cleanup()
+        mtrd_it.rmtree(dd2)
     try:
         out = subprocess.run([METERD, "--data-dir", dd, "--show", "billing", "--csv"],
                              capture_output=True, text=True, timeout=30)
