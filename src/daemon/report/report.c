@@ -128,7 +128,8 @@ is_register(const struct mtr_cat_entry *e)
 static bool
 is_stored(const struct mtr_cat_entry *e)
 {
-    return is_register(e) || e->src == MTR_CAT_SRC_TARIFF_REG || e->src == MTR_CAT_SRC_APP_MICRO;
+    return is_register(e) || e->src == MTR_CAT_SRC_TARIFF_REG || e->src == MTR_CAT_SRC_APP_MICRO ||
+           e->src == MTR_CAT_SRC_BALANCE;
 }
 
 /* The registers gained during the run, as a snapshot (registers only). */
