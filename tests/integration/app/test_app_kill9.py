@@ -199,7 +199,7 @@ def main():
                 if prev_reg is not None:
                     back = [k for k, v in reg.items()
                             if k.startswith("e_") and not k.endswith("_net_total")
-                            and "_net_" not in k and "partial" not in k
+                            and "_net_" not in k and "_bal_" not in k and "partial" not in k
                             and v < prev_reg.get(k, 0)]
                     if back:
                         problems.append("registers went backwards: %s" % [
