@@ -187,7 +187,7 @@ struct mtr_metro_ch {
 };
 
 /**
- * Engine state: a complete type so the caller can place it (about 265 KiB with the
+ * Engine state: a complete type so the caller can place it (about 305 KiB with the
  * default limits). Fields are private; use the functions.
  */
 struct mtr_metro {
@@ -208,7 +208,7 @@ struct mtr_metro {
     bool has_history; /* buf history holds the previous frame's tail */
     /* zero-crossing tracking on the reference voltage */
     uint8_t ref_phase;
-    float lp_b0, lp_a1, lp_a2; /* 2-pole low-pass: y = b0*(x + 2x1 + x2) - a1*y1 - a2*y2 */
+    float lp_b0, lp_a1, lp_a2; /* 2-pole low-pass: y = (b0*(x + 2x1 + x2) - a2*y2) - a1*y1 */
     float lp_x1, lp_x2, lp_y1, lp_y2;
     float zc_arm_level; /* the signal must fall below -level to arm the next crossing */
     bool zc_armed;
@@ -239,18 +239,22 @@ struct mtr_metro {
     uint16_t rs_run_count;                  /* runs of the current plan; 0: per-point path */
     double rs_s0;                           /* position of point 0, samples from frame start */
     double rs_step;                         /* samples per point */
-    float fft_re[MTR_CFG_FFT_LEN];
-    float fft_im[MTR_CFG_FFT_LEN];
-    /* resampling plan of the current frame, shared by the phases: the weights of the
-     * taps of each point ([tap][point]; [point][tap] when rs_run_count is 0) and the runs of points
-     * whose first tap is point + rs_run_d (so a run reads contiguous samples) */
-    float rs_w[MTR_METRO_RS_TAPS][MTR_CFG_FFT_LEN + 4]; /* + one vector of slack */
+    /* each phase's resampled U (re) and I (im), transformed in place */
+    float fft_re[MTR_CFG_MAX_PHASES][MTR_CFG_FFT_LEN];
+    float fft_im[MTR_CFG_MAX_PHASES][MTR_CFG_FFT_LEN];
+    /* runs of the current frame's points whose first tap is point + rs_run_d (so a run
+     * reads contiguous samples), each with its first point's fractional position; the
+     * position advances rs_run_fd a point. rs_run_count 0: one point at a time */
+    float rs_run_fd;
     uint16_t rs_run_end[MTR_METRO_RS_RUNS_MAX];
     int32_t rs_run_d[MTR_METRO_RS_RUNS_MAX];
+    float rs_run_mu0[MTR_METRO_RS_RUNS_MAX];
     /* kernel: weight of tap i at fractional position mu is the polynomial
      * sum_d rs_poly[i][d] (2 mu - 1)^d ([tap][degree]) */
     float rs_poly[MTR_METRO_RS_TAPS * (MTR_METRO_RS_DEGREE + 1)];
     float rs_poly_dt[(MTR_METRO_RS_DEGREE + 1) * MTR_METRO_RS_TAPS]; /* the same, [degree][tap] */
+    /* taps 0..TAPS/2-1's coefficients, each repeated for 4 points ([tap][degree][4]) */
+    float rs_pair_c[MTR_METRO_RS_TAPS / 2][MTR_METRO_RS_DEGREE + 1][4];
     /* 1/H(nu)^2 of the kernel's mean response at nu = i/(2 MTR_METRO_RS_NU_STEPS)
      * cycles per sample, and per bin of the current frame */
     float rs_hinv2[MTR_METRO_RS_NU_STEPS + 1];
@@ -258,10 +262,10 @@ struct mtr_metro {
     uint16_t rev[MTR_CFG_FFT_LEN];       /* digit reversal: the FFT leaves bin k at rev[k] */
     float pw_u[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|U_k|^2 of the current phase's bins */
     float pw_i[MTR_CFG_FFT_LEN / 2 + 1]; /* 4|I_k|^2 */
-    /* twiddles: [0, fft_pow2/2) power-of-two part (bit-reversed order), then each odd
-     * pass's W^(r n) */
-    float tw_re[MTR_CFG_FFT_LEN];
-    float tw_im[MTR_CFG_FFT_LEN];
+    /* twiddles of every FFT pass, in the order the butterflies read them (blocks of
+     * 4 k's: row 1 real, row 1 imaginary, row 2 ...): the power-of-two stages from 0
+     * (fewer than 2 fft_pow2 floats), then each odd pass's W^(r n) from 2 fft_pow2 */
+    float tw[2 * MTR_CFG_FFT_LEN];
 };
 
 /**

@@ -83,8 +83,10 @@ update_reference(struct mtr_metro *m, const struct mtr_metro_frame *frame)
 static bool
 zc_step(struct mtr_metro *m, float v, double *pos)
 {
+    /* the y1 term last: the sample-to-sample dependency is one multiply and one
+     * subtraction (scan_chans() evaluates the same expression) */
     float y =
-        m->lp_b0 * (v + 2.0f * m->lp_x1 + m->lp_x2) - m->lp_a1 * m->lp_y1 - m->lp_a2 * m->lp_y2;
+        (m->lp_b0 * (v + 2.0f * m->lp_x1 + m->lp_x2) - m->lp_a2 * m->lp_y2) - m->lp_a1 * m->lp_y1;
     float y_prev = m->lp_y1;
     m->lp_x2 = m->lp_x1;
     m->lp_x1 = v;
@@ -148,17 +150,66 @@ store_sample(struct mtr_metro *m, const float *xs)
 }
 
 /*
- * The fast path of the sample loop: filter, arm and store samples while nothing
- * happens, with the filter state in locals (the stores into the frame buffers could
- * otherwise alias it). Stops before a sample that completes a positive crossing or
- * that meets the time-out, leaving that sample to the exact path (zc_step), which
- * then computes the same filter output. Returns the samples consumed.
+ * Append count samples of x ([count][chans]) to the frame buffers. Written out per
+ * channel count so every channel's store stream stays in a register.
  */
-static inline size_t
+static void
+deinterleave(struct mtr_metro *m, const float *x, size_t count, unsigned chans)
+{
+    const uint32_t n0 = m->n;
+    if (chans == 6u) {
+        float *restrict d0 = mtr_metro_x(m, 0) + n0;
+        float *restrict d1 = mtr_metro_x(m, 1) + n0;
+        float *restrict d2 = mtr_metro_x(m, 2) + n0;
+        float *restrict d3 = mtr_metro_x(m, 3) + n0;
+        float *restrict d4 = mtr_metro_x(m, 4) + n0;
+        float *restrict d5 = mtr_metro_x(m, 5) + n0;
+        for (size_t k = 0; k < count; k++) {
+            const float *xs = &x[6u * k];
+            d0[k] = xs[0];
+            d1[k] = xs[1];
+            d2[k] = xs[2];
+            d3[k] = xs[3];
+            d4[k] = xs[4];
+            d5[k] = xs[5];
+        }
+        return;
+    }
+    if (chans == 4u) {
+        float *restrict d0 = mtr_metro_x(m, 0) + n0;
+        float *restrict d1 = mtr_metro_x(m, 1) + n0;
+        float *restrict d2 = mtr_metro_x(m, 2) + n0;
+        float *restrict d3 = mtr_metro_x(m, 3) + n0;
+        for (size_t k = 0; k < count; k++) {
+            const float *xs = &x[4u * k];
+            d0[k] = xs[0];
+            d1[k] = xs[1];
+            d2[k] = xs[2];
+            d3[k] = xs[3];
+        }
+        return;
+    }
+    for (unsigned c = 0; c < chans; c++) {
+        float *restrict d = mtr_metro_x(m, c) + n0;
+        for (size_t k = 0; k < count; k++) {
+            d[k] = x[k * chans + c];
+        }
+    }
+}
+
+/*
+ * The fast path of the sample loop, in two passes over the chunk: first the
+ * reference channel alone through the filter and the arm logic, with the filter
+ * state in locals, to find how many samples pass before one that completes a
+ * positive crossing or meets the time-out; then those samples de-interleaved into
+ * the frame buffers in one block. The stopping sample is left to the exact path
+ * (zc_step), which then computes the same filter output. Returns the samples
+ * consumed.
+ */
+MTR_METRO_NO_SLP static inline size_t
 scan_chans(struct mtr_metro *m, const float *x, size_t count, const unsigned chans)
 {
-    const unsigned ref = m->ref_phase;
-    const float dc = m->dc[ref];
+    const float dc = m->dc[m->ref_phase];
     const float b0 = m->lp_b0;
     const float a1 = m->lp_a1;
     const float a2 = m->lp_a2;
@@ -166,48 +217,71 @@ scan_chans(struct mtr_metro *m, const float *x, size_t count, const unsigned cha
     const uint32_t limit = m->frame_seq == 0 ? m->n_first_timeout : m->n_timeout;
     const uint64_t settle = m->n_settle;
     const uint64_t first = m->sample_index;
+    const float *xr = &x[m->ref_phase];
     float x1 = m->lp_x1;
     float x2 = m->lp_x2;
     float y1 = m->lp_y1;
     float y2 = m->lp_y2;
     bool is_armed = m->zc_armed;
-    uint32_t n = m->n;
-    float *dst[2 * MTR_CFG_MAX_PHASES];
-    for (unsigned c = 0; c < chans; c++) {
-        dst[c] = mtr_metro_x(m, c);
+    const uint32_t n0 = m->n;
+    size_t end = n0 < limit ? (size_t)(limit - n0) : 0u;
+    if (end > count) {
+        end = count;
     }
+    const float neg_arm = -arm;
+    bool is_cross = false;
     size_t s = 0;
-    for (; s < count && n < limit; s++) {
-        const float *xs = &x[s * chans];
-        float v = xs[ref] - dc;
-        float y = b0 * (v + 2.0f * x1 + x2) - a1 * y1 - a2 * y2;
+    /* two samples a pass, the state's roles swapped instead of copied */
+    for (; s + 2u <= end; s += 2u) {
+        float v = xr[s * chans] - dc;
+        float y = (b0 * (v + 2.0f * x1 + x2) - a2 * y2) - a1 * y1;
         if (is_armed && y1 < 0.0f && y >= 0.0f && first + s >= settle) {
-            break; /* a crossing: the exact path takes this sample */
+            is_cross = true; /* a crossing: the exact path takes this sample */
+            break;
         }
-        x2 = x1;
-        x1 = v;
-        y2 = y1;
-        y1 = y;
-        if (y < -arm) {
-            is_armed = true;
+        is_armed = is_armed || y < neg_arm;
+        float v2 = xr[(s + 1u) * chans] - dc;
+        float y2n = (b0 * (v2 + 2.0f * v + x1) - a2 * y1) - a1 * y;
+        if (is_armed && y < 0.0f && y2n >= 0.0f && first + s + 1u >= settle) {
+            x2 = x1;
+            x1 = v;
+            y2 = y1;
+            y1 = y;
+            s++;
+            is_cross = true;
+            break;
         }
-        for (unsigned c = 0; c < chans; c++) {
-            dst[c][n] = xs[c];
+        is_armed = is_armed || y2n < neg_arm;
+        x2 = v;
+        x1 = v2;
+        y2 = y;
+        y1 = y2n;
+    }
+    if (!is_cross && s + 1u == end) {
+        float v = xr[s * chans] - dc;
+        float y = (b0 * (v + 2.0f * x1 + x2) - a2 * y2) - a1 * y1;
+        if (!(is_armed && y1 < 0.0f && y >= 0.0f && first + s >= settle)) {
+            x2 = x1;
+            x1 = v;
+            y2 = y1;
+            y1 = y;
+            is_armed = is_armed || y < neg_arm;
+            s++;
         }
-        n++;
     }
     m->lp_x1 = x1;
     m->lp_x2 = x2;
     m->lp_y1 = y1;
     m->lp_y2 = y2;
     m->zc_armed = is_armed;
-    m->n = n;
+    deinterleave(m, x, s, chans);
+    m->n = n0 + (uint32_t)s;
     m->sample_index += s;
     return s;
 }
 
 /* scan_chans() with the channel count as a constant, so the de-interleave unrolls. */
-static size_t
+MTR_METRO_NO_SLP static size_t
 scan(struct mtr_metro *m, const float *x, size_t count)
 {
     switch (m->chan_count) {

@@ -13,10 +13,15 @@
  * kHz: 1600 points) the resampling step is close to 1 and a run of points reads
  * contiguous samples, which vectorises.
  *
+ * All phases are resampled in one pass over the plan (mtr_metro_resample()): each
+ * block of points' weights is computed once, in registers, for every channel.
+ *
  * U and I of a phase go through one complex FFT as u + j*i and are separated by
  * conjugate symmetry. The FFT is decimation in frequency: radix-3/5 passes over the
- * whole frame, then power-of-two blocks with two radix-2 stages fused per pass; the
- * output stays digit-reversed and bins are read through m->rev. Harmonic groups follow
+ * whole frame, then radix-2^2 passes over the power-of-two blocks with their twiddles
+ * along each group (so every butterfly run is contiguous and vectorises, and the last
+ * two stages need no twiddles but -j); the output stays digit-reversed and bins are
+ * read through m->rev. Harmonic groups follow
  * IEC 61000-4-7 5.5.2 (half weights at the group edges). The current's phase/skew
  * correction is applied here as an exact frequency-domain delay of each bin, so
  * phasors and Budeanu Q see the corrected current.
@@ -207,7 +212,30 @@ init_kernel(struct mtr_metro *m)
         solve_vandermonde(vand, coef);
         for (uint32_t d = 0; d <= RS_DEG; d++) {
             m->rs_poly[i * (RS_DEG + 1u) + d] = (float)coef[d];
-            m->rs_poly_dt[d * TAPS + i] = (float)coef[d];
+        }
+    }
+    /* The kernel is even and the nodes are symmetric, so tap TAPS-1-i at -y is tap i
+     * at y; make the float coefficients obey it exactly (plan_run() evaluates the two
+     * taps of a pair together, and the odd powers of a sum of taps cancel exactly). */
+    for (uint32_t i = 0; i < TAPS / 2u; i++) {
+        float *a = &m->rs_poly[i * (RS_DEG + 1u)];
+        float *b = &m->rs_poly[(TAPS - 1u - i) * (RS_DEG + 1u)];
+        for (uint32_t d = 0; d <= RS_DEG; d++) {
+            float sgn = d % 2u == 0u ? 1.0f : -1.0f;
+            a[d] = 0.5f * (a[d] + sgn * b[d]);
+            b[d] = sgn * a[d];
+        }
+    }
+    for (uint32_t i = 0; i < TAPS; i++) {
+        for (uint32_t d = 0; d <= RS_DEG; d++) {
+            m->rs_poly_dt[d * TAPS + i] = m->rs_poly[i * (RS_DEG + 1u) + d];
+        }
+    }
+    for (uint32_t i = 0; i < TAPS / 2u; i++) {
+        for (uint32_t d = 0; d <= RS_DEG; d++) {
+            for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+                m->rs_pair_c[i][d][l] = m->rs_poly[i * (RS_DEG + 1u) + d];
+            }
         }
     }
     /* mean response over the fractional position: the Fourier transform of the kernel
@@ -230,30 +258,52 @@ init_kernel(struct mtr_metro *m)
 
 /* ------------------------------------------------------------------ FFT tables */
 
+/*
+ * Twiddles W^(r k) (W = exp(-2 pi j / g_len)) of rows r = 1..rows, k < count (a
+ * multiple of FFT_BLOCK), in the order the butterfly runs read them: for each block
+ * of FFT_BLOCK k's, row 1's real parts, its imaginary parts, row 2's ..., so a run
+ * walks one pointer forward. Uses 2 rows count floats. Per-init work, so double.
+ */
+static void
+put_twiddles(float *tw, uint32_t rows, uint32_t count, uint32_t g_len)
+{
+    for (uint32_t k = 0; k < count; k++) {
+        float *blk = &tw[(k / FFT_BLOCK) * 2u * rows * FFT_BLOCK + k % FFT_BLOCK];
+        for (uint32_t r = 1; r <= rows; r++) {
+            double a = -2.0 * MTR_PI * (double)(r * k) / (double)g_len;
+            blk[(r - 1u) * 2u * FFT_BLOCK] = (float)cos(a);
+            blk[(r - 1u) * 2u * FFT_BLOCK + FFT_BLOCK] = (float)sin(a);
+        }
+    }
+}
+
 void
 mtr_metro_fft_init(struct mtr_metro *m)
 {
     /* per-init work, so double for exact twiddles */
     const uint32_t p2 = m->fft_pow2;
-    const uint32_t bits = log2_u32(p2 / 2u);
-    for (uint32_t g = 0; g < p2 / 2u; g++) {
-        double a = -2.0 * MTR_PI * (double)bit_reverse(g, bits) / (double)p2;
-        m->tw_re[g] = (float)cos(a);
-        m->tw_im[g] = (float)sin(a);
+    /* power-of-two part: an odd radix-2 stage (p2/2 twiddles), then each radix-2^2
+     * stage's W^k, W^2k, W^3k (k < q) for groups of G = 4q points, G from the largest
+     * down to 16 (see fft_pow2()) */
+    uint32_t o = 0;
+    uint32_t g_len = p2;
+    if (log2_u32(p2) % 2u == 1u) {
+        put_twiddles(&m->tw[o], 1u, p2 / 2u, p2);
+        o += 2u * (p2 / 2u);
+        g_len = p2 / 2u;
     }
-    uint32_t off = p2 / 2u;
+    for (; g_len >= 16u; g_len /= 4u) {
+        put_twiddles(&m->tw[o], 3u, g_len / 4u, g_len);
+        o += 2u * 3u * (g_len / 4u);
+    }
+    /* odd passes, from 2 p2 on (the power-of-two part uses fewer than 2 p2 floats) */
+    o = 2u * p2;
     uint32_t ls = m->fft_len;
     for (uint32_t s = 0; s < m->fft_odd_count; s++) {
         uint32_t rad = m->fft_odd[s];
         uint32_t mq = ls / rad;
-        for (uint32_t r = 1; r < rad; r++) {
-            for (uint32_t n = 0; n < mq; n++) {
-                double a = -2.0 * MTR_PI * (double)(r * n) / (double)ls;
-                m->tw_re[off + (r - 1u) * mq + n] = (float)cos(a);
-                m->tw_im[off + (r - 1u) * mq + n] = (float)sin(a);
-            }
-        }
-        off += (rad - 1u) * mq;
+        put_twiddles(&m->tw[o], rad - 1u, mq, ls);
+        o += 2u * (rad - 1u) * mq;
         ls = mq;
     }
     /* bin K: each odd pass puts K mod R in block (K mod R), the power-of-two blocks
@@ -275,55 +325,62 @@ mtr_metro_fft_init(struct mtr_metro *m)
 
 /* ------------------------------------------------------------------ FFT */
 
-/* Butterflies x[a] +/- w x[b] of one group: a in [0, half), b = a + half. */
+/* Complex product (xr + j xi)(wr + j wi) into *yr, *yi. */
+#define CMUL(yr, yi, xr, xi, wr, wi)      \
+    do {                                  \
+        (yr) = (xr) * (wr) - (xi) * (wi); \
+        (yi) = (xr) * (wi) + (xi) * (wr); \
+    } while (0)
+
+/*
+ * Radix-2 DIF stage over a block of 2 half points: x[k] + x[k + half] stays, and
+ * (x[k] - x[k + half]) W^k goes to k + half (W = exp(-2 pi j / (2 half)); tw as
+ * put_twiddles() lays out one row). half is a multiple of FFT_BLOCK.
+ */
 static void
-group_bfly(float *restrict ar,
-           float *restrict ai,
-           float *restrict br,
-           float *restrict bi,
-           uint32_t half,
-           float wr,
-           float wi)
+r2_run(float *restrict ar,
+       float *restrict ai,
+       float *restrict br,
+       float *restrict bi,
+       const float *restrict tw,
+       uint32_t half)
 {
-    for (uint32_t k = 0; k + FFT_BLOCK <= half; k += FFT_BLOCK) {
+    for (uint32_t k = 0; k + FFT_BLOCK <= half; k += FFT_BLOCK, tw += 2u * FFT_BLOCK) {
         float *restrict a_r = &ar[k];
         float *restrict a_i = &ai[k];
         float *restrict b_r = &br[k];
         float *restrict b_i = &bi[k];
         for (uint32_t j = 0; j < FFT_BLOCK; j++) {
-            float tr = b_r[j] * wr - b_i[j] * wi;
-            float ti = b_r[j] * wi + b_i[j] * wr;
-            b_r[j] = a_r[j] - tr;
-            b_i[j] = a_i[j] - ti;
-            a_r[j] += tr;
-            a_i[j] += ti;
+            float dr = a_r[j] - b_r[j];
+            float di = a_i[j] - b_i[j];
+            a_r[j] += b_r[j];
+            a_i[j] += b_i[j];
+            CMUL(b_r[j], b_i[j], dr, di, tw[j], tw[FFT_BLOCK + j]);
         }
     }
 }
 
 /*
- * Two radix-2 stages in one pass over a group of 4q points (quarters a, b, c, d): stage
- * half 2q with twiddle w on (a, c) and (b, d), then stage half q with w2 on (a, b) and
- * with -j w2 on (c, d). (Twiddles are in bit-reversed order, so W^bitrev(2g+1) is
- * W^bitrev(2g) W^(L/4) = -j W^bitrev(2g).) q is a multiple of FFT_BLOCK.
+ * Radix-2^2 DIF butterflies of one group of 4q points (quarters a, b, c, d, k < q):
+ * the same flow graph as two radix-2 DIF stages, so the output stays in bit-reversed
+ * order. With W = exp(-2 pi j / 4q), t0 = a + c, t1 = a - c, t2 = b + d,
+ * t3 = -j (b - d): a <- t0 + t2, b <- (t0 - t2) W^2k, c <- (t1 + t3) W^k,
+ * d <- (t1 - t3) W^3k. tw: rows W^k, W^2k, W^3k as put_twiddles() lays them out.
+ * q is a multiple of FFT_BLOCK.
  */
 static void
-bfly4_run(float *restrict ar,
-          float *restrict ai,
-          float *restrict br,
-          float *restrict bi,
-          float *restrict cr,
-          float *restrict ci,
-          float *restrict dr,
-          float *restrict di,
-          uint32_t q,
-          const float w[4])
+r4_run(float *restrict ar,
+       float *restrict ai,
+       float *restrict br,
+       float *restrict bi,
+       float *restrict cr,
+       float *restrict ci,
+       float *restrict dr,
+       float *restrict di,
+       const float *restrict tw,
+       uint32_t q)
 {
-    const float wr = w[0];
-    const float wi = w[1];
-    const float w2r = w[2];
-    const float w2i = w[3];
-    for (uint32_t k = 0; k + FFT_BLOCK <= q; k += FFT_BLOCK) {
+    for (uint32_t k = 0; k + FFT_BLOCK <= q; k += FFT_BLOCK, tw += 6u * FFT_BLOCK) {
         float *restrict a_r = &ar[k];
         float *restrict a_i = &ai[k];
         float *restrict b_r = &br[k];
@@ -333,117 +390,109 @@ bfly4_run(float *restrict ar,
         float *restrict d_r = &dr[k];
         float *restrict d_i = &di[k];
         for (uint32_t j = 0; j < FFT_BLOCK; j++) {
-            float tr = c_r[j] * wr - c_i[j] * wi;
-            float ti = c_r[j] * wi + c_i[j] * wr;
-            float a1r = a_r[j] + tr;
-            float a1i = a_i[j] + ti;
-            float c1r = a_r[j] - tr;
-            float c1i = a_i[j] - ti;
-            tr = d_r[j] * wr - d_i[j] * wi;
-            ti = d_r[j] * wi + d_i[j] * wr;
-            float b1r = b_r[j] + tr;
-            float b1i = b_i[j] + ti;
-            float d1r = b_r[j] - tr;
-            float d1i = b_i[j] - ti;
-            tr = b1r * w2r - b1i * w2i;
-            ti = b1r * w2i + b1i * w2r;
-            a_r[j] = a1r + tr;
-            a_i[j] = a1i + ti;
-            b_r[j] = a1r - tr;
-            b_i[j] = a1i - ti;
-            /* (-j)(d1 w2) = (im, -re) */
-            tr = d1r * w2r - d1i * w2i;
-            ti = d1r * w2i + d1i * w2r;
-            c_r[j] = c1r + ti;
-            c_i[j] = c1i - tr;
-            d_r[j] = c1r - ti;
-            d_i[j] = c1i + tr;
+            float t0r = a_r[j] + c_r[j];
+            float t0i = a_i[j] + c_i[j];
+            float t1r = a_r[j] - c_r[j];
+            float t1i = a_i[j] - c_i[j];
+            float t2r = b_r[j] + d_r[j];
+            float t2i = b_i[j] + d_i[j];
+            float t3r = b_i[j] - d_i[j]; /* -j (b - d) */
+            float t3i = d_r[j] - b_r[j];
+            a_r[j] = t0r + t2r;
+            a_i[j] = t0i + t2i;
+            CMUL(b_r[j], b_i[j], t0r - t2r, t0i - t2i, tw[2u * FFT_BLOCK + j],
+                 tw[3u * FFT_BLOCK + j]);
+            CMUL(c_r[j], c_i[j], t1r + t3r, t1i + t3i, tw[j], tw[FFT_BLOCK + j]);
+            CMUL(d_r[j], d_i[j], t1r - t3r, t1i - t3i, tw[4u * FFT_BLOCK + j],
+                 tw[5u * FFT_BLOCK + j]);
         }
-    }
-}
-
-/* group_bfly4 over the group at re/im: quarters of q points. */
-static void
-group_bfly4(float *re, float *im, uint32_t q, float wr, float wi, float w2r, float w2i)
-{
-    const float w[4] = {wr, wi, w2r, w2i};
-    bfly4_run(re, im, re + q, im + q, re + 2u * (size_t)q, im + 2u * (size_t)q, re + 3u * (size_t)q,
-              im + 3u * (size_t)q, q, w);
-}
-
-/* The last two stages (halves 2 and 1): groups of 4 points, one at a time. */
-static void
-last_bfly4(float *re, float *im, uint32_t len, const float *tw_re, const float *tw_im)
-{
-    for (uint32_t g = 0; g < len / 4u; g++) {
-        float *x_r = &re[4u * g];
-        float *x_i = &im[4u * g];
-        const float wr = tw_re[g];
-        const float wi = tw_im[g];
-        const float w2r = tw_re[2u * g];
-        const float w2i = tw_im[2u * g];
-        float tr = x_r[2] * wr - x_i[2] * wi;
-        float ti = x_r[2] * wi + x_i[2] * wr;
-        float a1r = x_r[0] + tr;
-        float a1i = x_i[0] + ti;
-        float c1r = x_r[0] - tr;
-        float c1i = x_i[0] - ti;
-        tr = x_r[3] * wr - x_i[3] * wi;
-        ti = x_r[3] * wi + x_i[3] * wr;
-        float b1r = x_r[1] + tr;
-        float b1i = x_i[1] + ti;
-        float d1r = x_r[1] - tr;
-        float d1i = x_i[1] - ti;
-        tr = b1r * w2r - b1i * w2i;
-        ti = b1r * w2i + b1i * w2r;
-        x_r[0] = a1r + tr;
-        x_i[0] = a1i + ti;
-        x_r[1] = a1r - tr;
-        x_i[1] = a1i - ti;
-        tr = d1r * w2r - d1i * w2i;
-        ti = d1r * w2i + d1i * w2r;
-        x_r[2] = c1r + ti;
-        x_i[2] = c1i - tr;
-        x_r[3] = c1r - ti;
-        x_i[3] = c1i + tr;
     }
 }
 
 /*
- * In-place radix-2^2 FFT of len >= 16 points (a power of two), natural-order input,
- * bit-reversed output. Decimation in frequency with the twiddles in bit-reversed order:
- * at every stage, group g (points [2 g half, 2 (g + 1) half)) uses the one twiddle
- * W^bitrev(g), so each group is a run of contiguous butterflies with a constant
- * twiddle, which vectorises; stages are fused in pairs to halve the passes over memory.
+ * The last two radix-2^2 stages over every 16-point group of the len points: q = 4
+ * (twiddles tw, one block) down the group's columns, then q = 1 (no twiddles) along
+ * its 4-point rows, four rows at a time (gcc vectorises the row loop with a 4 x 4
+ * transpose).
  */
 static void
-fft_pow2(float *re, float *im, uint32_t len, const float *tw_re, const float *tw_im)
+r16_last(float *restrict re, float *restrict im, uint32_t len, const float *restrict tw)
 {
-    uint32_t groups = 1;
-    uint32_t half = len >> 1;
-    /* stages with half >= 8 go in fused pairs; an odd one out goes first */
-    if ((log2_u32(half) - 2u) % 2u == 1u) {
-        for (uint32_t g = 0; g < groups; g++) {
-            uint32_t a = 2u * g * half;
-            group_bfly(&re[a], &im[a], &re[a + half], &im[a + half], half, tw_re[g], tw_im[g]);
+    for (uint32_t b = 0; b < len; b += 4u * FFT_BLOCK) {
+        float *restrict xr = &re[b];
+        float *restrict xi = &im[b];
+        for (uint32_t j = 0; j < FFT_BLOCK; j++) {
+            float t0r = xr[j] + xr[8u + j];
+            float t0i = xi[j] + xi[8u + j];
+            float t1r = xr[j] - xr[8u + j];
+            float t1i = xi[j] - xi[8u + j];
+            float t2r = xr[4u + j] + xr[12u + j];
+            float t2i = xi[4u + j] + xi[12u + j];
+            float t3r = xi[4u + j] - xi[12u + j]; /* -j (b - d) */
+            float t3i = xr[12u + j] - xr[4u + j];
+            xr[j] = t0r + t2r;
+            xi[j] = t0i + t2i;
+            CMUL(xr[4u + j], xi[4u + j], t0r - t2r, t0i - t2i, tw[2u * FFT_BLOCK + j],
+                 tw[3u * FFT_BLOCK + j]);
+            CMUL(xr[8u + j], xi[8u + j], t1r + t3r, t1i + t3i, tw[j], tw[FFT_BLOCK + j]);
+            CMUL(xr[12u + j], xi[12u + j], t1r - t3r, t1i - t3i, tw[4u * FFT_BLOCK + j],
+                 tw[5u * FFT_BLOCK + j]);
         }
-        groups <<= 1;
-        half >>= 1;
-    }
-    for (; half >= 8u; half >>= 2) {
-        for (uint32_t g = 0; g < groups; g++) {
-            uint32_t a = 2u * g * half;
-            group_bfly4(&re[a], &im[a], half / 2u, tw_re[g], tw_im[g], tw_re[2u * g],
-                        tw_im[2u * g]);
+        for (uint32_t g = 0; g < FFT_BLOCK; g++) {
+            float *restrict x_r = &xr[4u * g];
+            float *restrict x_i = &xi[4u * g];
+            float t0r = x_r[0] + x_r[2];
+            float t0i = x_i[0] + x_i[2];
+            float t1r = x_r[0] - x_r[2];
+            float t1i = x_i[0] - x_i[2];
+            float t2r = x_r[1] + x_r[3];
+            float t2i = x_i[1] + x_i[3];
+            float t3r = x_i[1] - x_i[3]; /* -j (x1 - x3) */
+            float t3i = x_r[3] - x_r[1];
+            x_r[0] = t0r + t2r;
+            x_i[0] = t0i + t2i;
+            x_r[1] = t0r - t2r;
+            x_i[1] = t0i - t2i;
+            x_r[2] = t1r + t3r;
+            x_i[2] = t1i + t3i;
+            x_r[3] = t1r - t3r;
+            x_i[3] = t1i - t3i;
         }
-        groups <<= 2;
     }
-    /* half = 4: one block of butterflies a group */
-    for (uint32_t g = 0; g < groups; g++) {
-        uint32_t a = 8u * g;
-        group_bfly(&re[a], &im[a], &re[a + 4u], &im[a + 4u], 4u, tw_re[g], tw_im[g]);
+}
+
+/*
+ * In-place FFTs of the len/p2 blocks of p2 >= 16 points (a power of two) at re/im,
+ * natural-order input, bit-reversed output. Decimation in frequency (Gentleman-Sande)
+ * with twiddles along each group, so every butterfly run is contiguous and
+ * vectorises: an odd radix-2 stage first when log2 p2 is odd, then radix-2^2 passes
+ * (two radix-2 stages each) down to groups of 64, then the last two (16 and 4 points)
+ * over the whole frame at once.
+ */
+static void
+fft_pow2(float *re, float *im, uint32_t len, uint32_t p2, const float *tw)
+{
+    uint32_t o = 0;
+    uint32_t g_len = p2;
+    if (log2_u32(p2) % 2u == 1u) {
+        const uint32_t half = p2 / 2u;
+        for (uint32_t b = 0; b < len; b += p2) {
+            r2_run(&re[b], &im[b], &re[b + half], &im[b + half], tw, half);
+        }
+        o += 2u * half;
+        g_len = half;
     }
-    last_bfly4(re, im, len, tw_re, tw_im);
+    for (; g_len > 16u; g_len /= 4u) {
+        const size_t q = g_len / 4u;
+        for (uint32_t b = 0; b < len; b += g_len) {
+            float *xr = &re[b];
+            float *xi = &im[b];
+            r4_run(xr, xi, xr + q, xi + q, xr + 2u * q, xi + 2u * q, xr + 3u * q, xi + 3u * q,
+                   &tw[o], (uint32_t)q);
+        }
+        o += 6u * (uint32_t)q;
+    }
+    r16_last(re, im, len, &tw[o]); /* g_len is 16 here */
 }
 
 /* Radix-3 butterflies of a pass (see pass3()); mq is a multiple of FFT_BLOCK. */
@@ -454,24 +503,17 @@ pass3_run(float *restrict r0,
           float *restrict i1,
           float *restrict r2,
           float *restrict i2,
-          const float *restrict t1r,
-          const float *restrict t1i,
-          const float *restrict t2r,
-          const float *restrict t2i,
+          const float *restrict tw,
           uint32_t mq)
 {
     const float s3 = 0.866025403784438647f; /* sin(2 pi / 3) */
-    for (uint32_t n = 0; n + FFT_BLOCK <= mq; n += FFT_BLOCK) {
+    for (uint32_t n = 0; n + FFT_BLOCK <= mq; n += FFT_BLOCK, tw += 4u * FFT_BLOCK) {
         float *restrict x0r = &r0[n];
         float *restrict x0i = &i0[n];
         float *restrict x1r = &r1[n];
         float *restrict x1i = &i1[n];
         float *restrict x2r = &r2[n];
         float *restrict x2i = &i2[n];
-        const float *restrict w1r = &t1r[n];
-        const float *restrict w1i = &t1i[n];
-        const float *restrict w2r = &t2r[n];
-        const float *restrict w2i = &t2i[n];
         for (uint32_t j = 0; j < FFT_BLOCK; j++) {
             float tr = x1r[j] + x2r[j];
             float ti = x1i[j] + x2i[j];
@@ -488,21 +530,19 @@ pass3_run(float *restrict r0,
             float b1i = mi + si;
             float b2r = mr - sr;
             float b2i = mi - si;
-            x1r[j] = b1r * w1r[j] - b1i * w1i[j];
-            x1i[j] = b1r * w1i[j] + b1i * w1r[j];
-            x2r[j] = b2r * w2r[j] - b2i * w2i[j];
-            x2i[j] = b2r * w2i[j] + b2i * w2r[j];
+            CMUL(x1r[j], x1i[j], b1r, b1i, tw[j], tw[FFT_BLOCK + j]);
+            CMUL(x2r[j], x2i[j], b2r, b2i, tw[2u * FFT_BLOCK + j], tw[3u * FFT_BLOCK + j]);
         }
     }
 }
 
-/* Radix-3 DIF pass over points n, n + mq, n + 2 mq; twiddles W^n, W^2n follow at tw. */
+/* Radix-3 DIF pass over points n, n + mq, n + 2 mq; twiddles W^n, W^2n at tw. */
 static void
-pass3(float *re, float *im, uint32_t mq, const float *tw_re, const float *tw_im)
+pass3(float *re, float *im, uint32_t mq, const float *tw)
 {
     const size_t m1 = mq;
     const size_t m2 = 2u * (size_t)mq;
-    pass3_run(re, im, re + m1, im + m1, re + m2, im + m2, tw_re, tw_im, tw_re + m1, tw_im + m1, mq);
+    pass3_run(re, im, re + m1, im + m1, re + m2, im + m2, tw, mq);
 }
 
 /* Radix-5 butterflies of a pass (see pass5()); mq is a multiple of FFT_BLOCK. */
@@ -517,23 +557,14 @@ pass5_run(float *restrict r0,
           float *restrict i3,
           float *restrict r4,
           float *restrict i4,
-          const float *restrict tw_re,
-          const float *restrict tw_im,
+          const float *restrict tw,
           uint32_t mq)
 {
     const float c1 = 0.309016994374947424f;  /* cos(2 pi / 5) */
     const float c2 = -0.809016994374947424f; /* cos(4 pi / 5) */
     const float s1 = 0.951056516295153572f;  /* sin(2 pi / 5) */
     const float s2 = 0.587785252292473129f;  /* sin(4 pi / 5) */
-    const float *restrict q1r = tw_re;
-    const float *restrict q1i = tw_im;
-    const float *restrict q2r = tw_re + mq;
-    const float *restrict q2i = tw_im + mq;
-    const float *restrict q3r = tw_re + 2u * (size_t)mq;
-    const float *restrict q3i = tw_im + 2u * (size_t)mq;
-    const float *restrict q4r = tw_re + 3u * (size_t)mq;
-    const float *restrict q4i = tw_im + 3u * (size_t)mq;
-    for (uint32_t n = 0; n + FFT_BLOCK <= mq; n += FFT_BLOCK) {
+    for (uint32_t n = 0; n + FFT_BLOCK <= mq; n += FFT_BLOCK, tw += 8u * FFT_BLOCK) {
         float *restrict x0r = &r0[n];
         float *restrict x0i = &i0[n];
         float *restrict x1r = &r1[n];
@@ -544,14 +575,6 @@ pass5_run(float *restrict r0,
         float *restrict x3i = &i3[n];
         float *restrict x4r = &r4[n];
         float *restrict x4i = &i4[n];
-        const float *restrict w1r = &q1r[n];
-        const float *restrict w1i = &q1i[n];
-        const float *restrict w2r = &q2r[n];
-        const float *restrict w2i = &q2i[n];
-        const float *restrict w3r = &q3r[n];
-        const float *restrict w3i = &q3i[n];
-        const float *restrict w4r = &q4r[n];
-        const float *restrict w4i = &q4i[n];
         for (uint32_t j = 0; j < FFT_BLOCK; j++) {
             float t1r = x1r[j] + x4r[j];
             float t1i = x1i[j] + x4i[j];
@@ -579,137 +602,134 @@ pass5_run(float *restrict r0,
             float y2i = bi - qr;
             float y3r = br - qi;
             float y3i = bi + qr;
-            x1r[j] = y1r * w1r[j] - y1i * w1i[j];
-            x1i[j] = y1r * w1i[j] + y1i * w1r[j];
-            x2r[j] = y2r * w2r[j] - y2i * w2i[j];
-            x2i[j] = y2r * w2i[j] + y2i * w2r[j];
-            x3r[j] = y3r * w3r[j] - y3i * w3i[j];
-            x3i[j] = y3r * w3i[j] + y3i * w3r[j];
-            x4r[j] = y4r * w4r[j] - y4i * w4i[j];
-            x4i[j] = y4r * w4i[j] + y4i * w4r[j];
+            CMUL(x1r[j], x1i[j], y1r, y1i, tw[j], tw[FFT_BLOCK + j]);
+            CMUL(x2r[j], x2i[j], y2r, y2i, tw[2u * FFT_BLOCK + j], tw[3u * FFT_BLOCK + j]);
+            CMUL(x3r[j], x3i[j], y3r, y3i, tw[4u * FFT_BLOCK + j], tw[5u * FFT_BLOCK + j]);
+            CMUL(x4r[j], x4i[j], y4r, y4i, tw[6u * FFT_BLOCK + j], tw[7u * FFT_BLOCK + j]);
         }
     }
 }
 
 /* Radix-5 DIF pass over points n + q mq, q = 0..4; twiddles W^(r n), r = 1..4, at tw. */
 static void
-pass5(float *re, float *im, uint32_t mq, const float *tw_re, const float *tw_im)
+pass5(float *re, float *im, uint32_t mq, const float *tw)
 {
     const size_t m1 = mq;
     pass5_run(re, im, re + m1, im + m1, re + 2u * m1, im + 2u * m1, re + 3u * m1, im + 3u * m1,
-              re + 4u * m1, im + 4u * m1, tw_re, tw_im, mq);
+              re + 4u * m1, im + 4u * m1, tw, mq);
 }
 
-/* The whole transform of m->fft_re/fft_im, in place; bin k ends at m->rev[k]. */
+/* The whole transform of re/im (fft_len points), in place; bin k ends at m->rev[k]. */
 static void
-fft(struct mtr_metro *m)
+fft(const struct mtr_metro *m, float *re, float *im)
 {
     const uint32_t len = m->fft_len;
     const uint32_t p2 = m->fft_pow2;
-    uint32_t off = p2 / 2u;
+    uint32_t off = 2u * p2;
     uint32_t ls = len;
     for (uint32_t s = 0; s < m->fft_odd_count; s++) {
         uint32_t rad = m->fft_odd[s];
         uint32_t mq = ls / rad;
         for (uint32_t b = 0; b < len; b += ls) {
             if (rad == 3u) {
-                pass3(&m->fft_re[b], &m->fft_im[b], mq, &m->tw_re[off], &m->tw_im[off]);
+                pass3(&re[b], &im[b], mq, &m->tw[off]);
             } else {
-                pass5(&m->fft_re[b], &m->fft_im[b], mq, &m->tw_re[off], &m->tw_im[off]);
+                pass5(&re[b], &im[b], mq, &m->tw[off]);
             }
         }
-        off += (rad - 1u) * mq;
+        off += 2u * (rad - 1u) * mq;
         ls = mq;
     }
-    for (uint32_t b = 0; b < len; b += p2) {
-        fft_pow2(&m->fft_re[b], &m->fft_im[b], p2, m->tw_re, m->tw_im);
-    }
+    fft_pow2(re, im, len, p2, m->tw);
 }
 
 /* ------------------------------------------------------------------ resampling */
 
-/*
- * w[k] = the polynomial c (degree RS_DEG) at y = y0 + dy k, for k in [0, count) rounded
- * up to FFT_BLOCK; one tap of a run, by Horner (vectorises).
- */
-static void
-horner_run(float *restrict w, int32_t count, float y0, float dy, const float *restrict c)
+/* Weights of taps i (wa) and TAPS-1-i (wb) at FFT_BLOCK points: E(z) + y O(z) and
+ * E - y O, z = y^2, from tap i's coefficients c[degree][point] (the kernel is even, so
+ * the mirror tap's polynomial is tap i's at -y). Not const: ISO C before C2X cannot
+ * pass a pointer to arrays to a const one. */
+static inline void
+pair_weights(float *restrict wa,
+             float *restrict wb,
+             const float *restrict y,
+             const float *restrict z,
+             float (*restrict c)[FFT_BLOCK])
 {
-    _Static_assert(RS_DEG == 5, "horner_run is written out for degree 5");
-    const float c0 = c[0];
-    const float c1 = c[1];
-    const float c2 = c[2];
-    const float c3 = c[3];
-    const float c4 = c[4];
-    const float c5 = c[5];
-    for (int32_t k = 0; k < count; k += (int32_t)FFT_BLOCK) {
-        float *restrict p = &w[k];
-        for (int32_t l = 0; l < (int32_t)FFT_BLOCK; l++) {
-            float y = y0 + dy * (float)(k + l);
-            p[l] = ((((c5 * y + c4) * y + c3) * y + c2) * y + c1) * y + c0;
-        }
+    float e[FFT_BLOCK];
+    float o[FFT_BLOCK];
+    /* (separate loops: gcc 12 -O2 vectorises these, not the fused one) */
+    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+        e[l] = (c[4][l] * z[l] + c[2][l]) * z[l] + c[0][l];
+        o[l] = ((c[5][l] * z[l] + c[3][l]) * z[l] + c[1][l]) * y[l];
+    }
+    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+        wa[l] = e[l] + o[l];
+    }
+    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+        wb[l] = e[l] - o[l];
     }
 }
 
-/* w[t] = tap t's polynomial at y, all taps at once (coefficients [degree][tap]). */
+/* Weights w[t][l] of the TAPS taps at FFT_BLOCK points y = y0 + dy (fk + l). */
+static inline void
+run_weights(float (*restrict w)[FFT_BLOCK],
+            float y0,
+            float dy,
+            float fk,
+            float (*restrict c)[RS_DEG + 1u][FFT_BLOCK])
+{
+    _Static_assert(RS_DEG == 5 && TAPS == 8, "run_weights is written out for 8 taps, degree 5");
+    float y[FFT_BLOCK];
+    float z[FFT_BLOCK];
+    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+        y[l] = y0 + dy * (fk + (float)l);
+        z[l] = y[l] * y[l];
+    }
+    /* (written out: gcc 12 -O2 keeps a loop over the pairs) */
+    pair_weights(w[0], w[7], y, z, c[0]);
+    pair_weights(w[1], w[6], y, z, c[1]);
+    pair_weights(w[2], w[5], y, z, c[2]);
+    pair_weights(w[3], w[4], y, z, c[3]);
+}
+
+/*
+ * w[t] = tap t's weight at y, all taps at once (coefficients [degree][tap]): taps
+ * t < TAPS/2 as E(y^2) + y O(y^2) and their mirrors TAPS-1-t as E - y O, as in
+ * run_weights().
+ */
 static void
 poly_taps(float *restrict w, float y, const float *restrict c)
 {
     _Static_assert(RS_DEG == 5, "poly_taps is written out for degree 5");
-    for (uint32_t t = 0; t < TAPS; t++) {
-        w[t] = ((((c[5u * TAPS + t] * y + c[4u * TAPS + t]) * y + c[3u * TAPS + t]) * y +
-                 c[2u * TAPS + t]) *
-                    y +
-                c[TAPS + t]) *
-                   y +
-               c[t];
+    const float z = y * y;
+    float e[TAPS / 2u];
+    float o[TAPS / 2u];
+    for (uint32_t t = 0; t < TAPS / 2u; t++) {
+        e[t] = (c[4u * TAPS + t] * z + c[2u * TAPS + t]) * z + c[t];
+        o[t] = ((c[5u * TAPS + t] * z + c[3u * TAPS + t]) * z + c[TAPS + t]) * y;
     }
-}
-
-/*
- * Plan of a step far from 1 (fs well above fft_len per frame): every point is its own
- * run, so the weights are stored point by point ([point][tap], in rs_w's storage) and
- * the resampling takes each point's taps as one contiguous dot product.
- */
-static void
-plan_points(struct mtr_metro *m, double s0, double step)
-{
-    const uint32_t len = m->fft_len;
-    /* t >= -MTR_CFG_MAX_DELAY_SAMPLES: truncation of t + bias is floor(t) */
-    const double bias = (double)MTR_CFG_MAX_DELAY_SAMPLES;
-    float *w = &m->rs_w[0][0];
-    for (uint32_t j = 0; j < len; j++) {
-        double t = s0 + step * (double)j;
-        double fl = (double)((int32_t)(t + bias)) - bias;
-        poly_taps(&w[(size_t)j * TAPS], (float)(2.0 * (t - fl) - 1.0), m->rs_poly_dt);
+    for (uint32_t t = 0; t < TAPS / 2u; t++) {
+        w[t] = e[t] + o[t];
     }
-    m->rs_run_count = 0;
-}
-
-/*
- * Weights of the points [j0, j1) of a run, at fractional positions mu0 + fd (j - j0),
- * as y = 2 mu - 1. The last block may write up to FFT_BLOCK - 1 points past j1: the
- * next run overwrites them, and rs_w has that slack at its end.
- */
-static void
-plan_run(struct mtr_metro *m, uint32_t j0, uint32_t j1, float mu0, float fd)
-{
-    for (uint32_t i = 0; i < TAPS; i++) {
-        horner_run(&m->rs_w[i][j0], (int32_t)(j1 - j0), 2.0f * mu0 - 1.0f, 2.0f * fd,
-                   &m->rs_poly[i * (RS_DEG + 1u)]);
+    for (uint32_t t = 0; t < TAPS / 2u; t++) {
+        w[TAPS - 1u - t] = e[t] - o[t];
     }
 }
 
 static void plan_runs(struct mtr_metro *m, double s0, double dlt);
 static void plan_comp(struct mtr_metro *m, double len_cycles);
+static void resample_runs(struct mtr_metro *m);
+static void resample_points(struct mtr_metro *m);
 
 /*
  * Point j sits at t_j = s0 + step j samples from the frame's start, that is at
  * j + f(j) with f(j) = s0 + (step - 1) j. Over a run of points where floor(f) = d is
  * constant, point j's first tap reads sample j + d - TAPS/2 + 1: contiguous reads.
+ * A step far from 1 (fs well above fft_len per frame) takes each point on its own.
  */
 void
-mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles)
+mtr_metro_resample(struct mtr_metro *m, double len_cycles)
 {
     /* per-frame work: positions in double, weights in float */
     const uint32_t len = m->fft_len;
@@ -718,10 +738,14 @@ mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles)
     const double dlt = step - 1.0;
     m->rs_s0 = s0;
     m->rs_step = step;
-    if (fabs(dlt) * (double)len + 2.0 > (double)MTR_METRO_RS_RUNS_MAX) {
-        plan_points(m, s0, step);
-    } else {
+    m->rs_run_count = 0;
+    if (fabs(dlt) * (double)len + 2.0 <= (double)MTR_METRO_RS_RUNS_MAX) {
         plan_runs(m, s0, dlt);
+    }
+    if (m->rs_run_count > 0u) {
+        resample_runs(m);
+    } else {
+        resample_points(m);
     }
     plan_comp(m, len_cycles);
 }
@@ -732,8 +756,8 @@ plan_runs(struct mtr_metro *m, double s0, double dlt)
 {
     const uint32_t len = m->fft_len;
     uint32_t runs = 0;
-    bool is_runs = true;
     uint32_t j0 = 0;
+    m->rs_run_fd = (float)dlt;
     while (j0 < len) {
         double f0 = s0 + dlt * (double)j0;
         double fl = floor(f0);
@@ -744,42 +768,17 @@ plan_runs(struct mtr_metro *m, double s0, double dlt)
             end = floor((fl - s0) / dlt) + 1.0; /* first j with f(j) < fl */
         }
         uint32_t j1 = end >= (double)len ? len : (end <= (double)j0 ? j0 + 1u : (uint32_t)end);
-        float mu0 = (float)(f0 - fl);
-        float fd = (float)dlt;
-        plan_run(m, j0, j1, mu0, fd);
-        if (runs < MTR_METRO_RS_RUNS_MAX) {
-            m->rs_run_end[runs] = (uint16_t)(j1 - 1u); /* last point: len may be 65536 */
-            m->rs_run_d[runs] = (int32_t)fl;
-            runs++;
-        } else {
-            is_runs = false;
+        if (runs == MTR_METRO_RS_RUNS_MAX) {
+            m->rs_run_count = 0; /* (not reached: the caller checked the count) */
+            return;
         }
+        m->rs_run_end[runs] = (uint16_t)(j1 - 1u); /* last point: len may be 65536 */
+        m->rs_run_d[runs] = (int32_t)fl;
+        m->rs_run_mu0[runs] = (float)(f0 - fl);
+        runs++;
         j0 = j1;
     }
-    m->rs_run_count = (uint16_t)(is_runs ? runs : 0u);
-    if (!is_runs) {
-        plan_points(m, s0, dlt + 1.0); /* (not reached: the caller checked the count) */
-    }
-}
-
-/* 1/H^2 of the kernel at each bin of a frame of len_cycles samples. */
-static void
-plan_comp(struct mtr_metro *m, double len_cycles)
-{
-    const uint32_t len = m->fft_len;
-    /* bin k is k / len_cycles cycles per sample: 1/H^2 there, linear in the table */
-    const uint32_t k_max = (uint32_t)m->n_cycles * m->h_max + m->n_cycles / 2u;
-    const double idx_per_bin = 2.0 * MTR_METRO_RS_NU_STEPS / len_cycles;
-    for (uint32_t k = 0; k <= k_max && k <= len / 2u; k++) {
-        double x = (double)k * idx_per_bin;
-        uint32_t i = (uint32_t)x;
-        if (i >= MTR_METRO_RS_NU_STEPS) {
-            m->rs_comp[k] = m->rs_hinv2[MTR_METRO_RS_NU_STEPS];
-            continue;
-        }
-        float fr = (float)(x - (double)i);
-        m->rs_comp[k] = m->rs_hinv2[i] + fr * (m->rs_hinv2[i + 1u] - m->rs_hinv2[i]);
-    }
+    m->rs_run_count = (uint16_t)runs;
 }
 
 /*
@@ -811,71 +810,137 @@ taps_block(float *restrict ou,
     }
 }
 
-/* One run of points [j0, j1) whose taps start at u[j] and i[j]: contiguous reads. */
-static void
-resample_run(const float *u, const float *i, struct mtr_metro *m, uint32_t j0, uint32_t j1)
+/* Channel c's samples as the kernel reads them (from MTR_METRO_RS_PRE before the frame). */
+static const float *
+rs_src(struct mtr_metro *m, unsigned c)
 {
-    const size_t ws = MTR_CFG_FFT_LEN + FFT_BLOCK; /* row length of rs_w */
-    _Static_assert(sizeof(m->rs_w[0]) == (MTR_CFG_FFT_LEN + FFT_BLOCK) * sizeof(float),
-                   "rs_w rows");
-    uint32_t j = j0;
-    for (; j + FFT_BLOCK <= j1; j += FFT_BLOCK) {
-        taps_block(&m->fft_re[j], &m->fft_im[j], &u[j], &i[j], &m->rs_w[0][j], ws);
+    return mtr_metro_x(m, c) - MTR_METRO_RS_PRE;
+}
+
+/*
+ * Every phase's U and I along the runs of the plan, FFT_BLOCK points at a time: the
+ * block's weights are computed once, in registers, for all channels.
+ */
+static void
+resample_runs(struct mtr_metro *m)
+{
+    const uint32_t np = m->phase_count;
+    const float dy = 2.0f * m->rs_run_fd;
+    const float *xs[2 * MTR_CFG_MAX_PHASES];
+    for (uint32_t c = 0; c < 2u * np; c++) {
+        xs[c] = rs_src(m, c);
     }
-    for (; j < j1; j++) {
-        float au = 0.0f;
-        float ai = 0.0f;
-        for (uint32_t t = 0; t < TAPS; t++) {
-            au += m->rs_w[t][j] * u[j + t];
-            ai += m->rs_w[t][j] * i[j + t];
+    uint32_t j0 = 0;
+    for (uint32_t r = 0; r < m->rs_run_count; r++) {
+        const uint32_t j1 = (uint32_t)m->rs_run_end[r] + 1u;
+        const int32_t d = m->rs_run_d[r];
+        const float y0 = 2.0f * m->rs_run_mu0[r] - 1.0f;
+        for (uint32_t j = j0; j < j1; j += FFT_BLOCK) {
+            float w[TAPS][FFT_BLOCK];
+            run_weights(w, y0, dy, (float)(j - j0), m->rs_pair_c);
+            const uint32_t cnt = j1 - j < FFT_BLOCK ? j1 - j : FFT_BLOCK;
+            for (uint32_t p = 0; p < np; p++) {
+                const float *xu = xs[p] + d + j;
+                const float *xi = xs[np + p] + d + j;
+                if (cnt == FFT_BLOCK) {
+                    taps_block(&m->fft_re[p][j], &m->fft_im[p][j], xu, xi, &w[0][0], FFT_BLOCK);
+                    continue;
+                }
+                for (uint32_t l = 0; l < cnt; l++) {
+                    float au = 0.0f;
+                    float ai = 0.0f;
+                    for (uint32_t t = 0; t < TAPS; t++) {
+                        au += w[t][l] * xu[l + t];
+                        ai += w[t][l] * xi[l + t];
+                    }
+                    m->fft_re[p][j + l] = au;
+                    m->fft_im[p][j + l] = ai;
+                }
+            }
         }
-        m->fft_re[j] = au;
-        m->fft_im[j] = ai;
+        j0 = j1;
     }
 }
 
-/* One point of U and I: the dot products of its TAPS weights with xu and xi. */
+/* a[q] = w[q] x[q] + w[q + FFT_BLOCK] x[q + FFT_BLOCK]: a point's lane sums. */
 static inline void
-dot_taps(float *ou,
-         float *oi,
-         const float *restrict xu,
-         const float *restrict xi,
-         const float *restrict w)
+lane_dot(float *restrict a, const float *restrict x, const float *restrict w)
 {
-    _Static_assert(TAPS == 2u * FFT_BLOCK, "dot_taps: two blocks of taps");
-    float au[FFT_BLOCK];
-    float ai[FFT_BLOCK];
-    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
-        au[l] = w[l] * xu[l] + w[l + FFT_BLOCK] * xu[l + FFT_BLOCK];
-        ai[l] = w[l] * xi[l] + w[l + FFT_BLOCK] * xi[l + FFT_BLOCK];
+    for (uint32_t q = 0; q < FFT_BLOCK; q++) {
+        a[q] = w[q] * x[q] + w[q + FFT_BLOCK] * x[q + FFT_BLOCK];
     }
-    *ou = (au[0] + au[2]) + (au[1] + au[3]);
-    *oi = (ai[0] + ai[2]) + (ai[1] + ai[3]);
 }
 
-/* Resample u and i into re/im with the frame's plan. */
-static void
-resample(struct mtr_metro *m, unsigned cu, unsigned ci)
+/*
+ * FFT_BLOCK points of one channel: out[l] = the dot product of point l's TAPS weights
+ * (w[l TAPS ...]) with x from k[l]. Each point's taps are a contiguous pair of vectors; the four
+ * points' lane sums are added with one transpose (gcc vectorises the last loop).
+ */
+static inline void
+dot_taps4(float *restrict out,
+          const float *restrict x,
+          const int32_t k[FFT_BLOCK],
+          const float *restrict w)
 {
-    const float *u = mtr_metro_x(m, cu) - MTR_METRO_RS_PRE;
-    const float *i = mtr_metro_x(m, ci) - MTR_METRO_RS_PRE;
-    if (m->rs_run_count > 0u) {
-        uint32_t j0 = 0;
-        for (uint32_t r = 0; r < m->rs_run_count; r++) {
-            uint32_t j1 = (uint32_t)m->rs_run_end[r] + 1u;
-            int32_t d = m->rs_run_d[r];
-            resample_run(u + d, i + d, m, j0, j1);
-            j0 = j1;
-        }
-        return;
+    _Static_assert(TAPS == 2u * FFT_BLOCK, "dot_taps4: two blocks of taps");
+    _Static_assert(FFT_BLOCK == 4u, "dot_taps4 is written out for 4 points");
+    float a[FFT_BLOCK][FFT_BLOCK];
+    /* (written out: gcc 12 -O2 does not unroll the loop over the points) */
+    lane_dot(a[0], &x[k[0]], &w[0]);
+    lane_dot(a[1], &x[k[1]], &w[TAPS]);
+    lane_dot(a[2], &x[k[2]], &w[2u * TAPS]);
+    lane_dot(a[3], &x[k[3]], &w[3u * TAPS]);
+    for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+        out[l] = (a[l][0] + a[l][2]) + (a[l][1] + a[l][3]);
     }
-    /* a step far from 1: one point at a time, its taps contiguous ([point][tap]) */
+}
+
+/*
+ * Every phase's U and I, FFT_BLOCK points at a time (fft_len is a multiple): each
+ * point's weights once for all channels.
+ */
+static void
+resample_points(struct mtr_metro *m)
+{
+    const uint32_t np = m->phase_count;
+    /* t >= -MTR_CFG_MAX_DELAY_SAMPLES: truncation of t + bias is floor(t) */
     const double bias = (double)MTR_CFG_MAX_DELAY_SAMPLES;
-    const float *w = &m->rs_w[0][0];
-    for (uint32_t j = 0; j < m->fft_len; j++) {
-        /* the same floor as plan_points() */
-        int32_t k = (int32_t)(m->rs_s0 + m->rs_step * (double)j + bias) - (int32_t)bias;
-        dot_taps(&m->fft_re[j], &m->fft_im[j], &u[k], &i[k], &w[(size_t)j * TAPS]);
+    const float *xs[2 * MTR_CFG_MAX_PHASES];
+    for (uint32_t c = 0; c < 2u * np; c++) {
+        xs[c] = rs_src(m, c);
+    }
+    for (uint32_t j = 0; j < m->fft_len; j += FFT_BLOCK) {
+        int32_t k[FFT_BLOCK];
+        float w[FFT_BLOCK][TAPS];
+        for (uint32_t l = 0; l < FFT_BLOCK; l++) {
+            double t = m->rs_s0 + m->rs_step * (double)(j + l);
+            k[l] = (int32_t)(t + bias) - (int32_t)bias;
+            poly_taps(w[l], (float)(2.0 * (t - (double)k[l]) - 1.0), m->rs_poly_dt);
+        }
+        for (uint32_t p = 0; p < np; p++) {
+            dot_taps4(&m->fft_re[p][j], xs[p], k, &w[0][0]);
+            dot_taps4(&m->fft_im[p][j], xs[np + p], k, &w[0][0]);
+        }
+    }
+}
+
+/* 1/H^2 of the kernel at each bin of a frame of len_cycles samples. */
+static void
+plan_comp(struct mtr_metro *m, double len_cycles)
+{
+    const uint32_t len = m->fft_len;
+    /* bin k is k / len_cycles cycles per sample: 1/H^2 there, linear in the table */
+    const uint32_t k_max = (uint32_t)m->n_cycles * m->h_max + m->n_cycles / 2u;
+    const double idx_per_bin = 2.0 * MTR_METRO_RS_NU_STEPS / len_cycles;
+    for (uint32_t k = 0; k <= k_max && k <= len / 2u; k++) {
+        double x = (double)k * idx_per_bin;
+        uint32_t i = (uint32_t)x;
+        if (i >= MTR_METRO_RS_NU_STEPS) {
+            m->rs_comp[k] = m->rs_hinv2[MTR_METRO_RS_NU_STEPS];
+            continue;
+        }
+        float fr = (float)(x - (double)i);
+        m->rs_comp[k] = m->rs_hinv2[i] + fr * (m->rs_hinv2[i + 1u] - m->rs_hinv2[i]);
     }
 }
 
@@ -883,14 +948,21 @@ resample(struct mtr_metro *m, unsigned cu, unsigned ci)
 
 /* Separate bin k of U and I from the transform of u + j*i. */
 static void
-split_bin(const struct mtr_metro *m, uint32_t k, double *ur, double *ui, double *ir, double *ii)
+split_bin(const struct mtr_metro *m,
+          const float *re,
+          const float *im,
+          uint32_t k,
+          double *ur,
+          double *ui,
+          double *ir,
+          double *ii)
 {
     uint32_t kc = m->rev[k == 0 ? 0 : m->fft_len - k];
     uint32_t kr = m->rev[k];
-    double zr = (double)m->fft_re[kr];
-    double zi = (double)m->fft_im[kr];
-    double cr = (double)m->fft_re[kc];
-    double ci = (double)m->fft_im[kc];
+    double zr = (double)re[kr];
+    double zi = (double)im[kr];
+    double cr = (double)re[kc];
+    double ci = (double)im[kc];
     *ur = 0.5 * (zr + cr);
     *ui = 0.5 * (zi - ci);
     *ir = 0.5 * (zi + ci);
@@ -899,11 +971,9 @@ split_bin(const struct mtr_metro *m, uint32_t k, double *ur, double *ui, double 
 
 /* 4 |U_k|^2 and 4 |I_k|^2 of bins 1..k_max, compensated for the kernel's response. */
 static void
-bin_powers(struct mtr_metro *m, uint32_t k_max)
+bin_powers(struct mtr_metro *m, const float *re, const float *im, uint32_t k_max)
 {
     const uint16_t *rev = m->rev;
-    const float *re = m->fft_re;
-    const float *im = m->fft_im;
     for (uint32_t k = 1; k <= k_max; k++) {
         float zr = re[rev[k]];
         float zi = im[rev[k]];
@@ -917,15 +987,15 @@ bin_powers(struct mtr_metro *m, uint32_t k_max)
 
 void
 mtr_metro_spectrum(struct mtr_metro *m,
-                   unsigned cu,
-                   unsigned ci,
+                   unsigned p,
                    double len_cycles,
                    unsigned n_cycles,
                    double tau_i_s,
                    struct mtr_metro_spec *out)
 {
-    resample(m, cu, ci);
-    fft(m);
+    const float *re = m->fft_re[p];
+    const float *im = m->fft_im[p];
+    fft(m, m->fft_re[p], m->fft_im[p]);
 
     const uint32_t nc = n_cycles;
     const uint32_t hw = nc / 2u; /* group half width in bins: 5 (50 Hz) or 6 (60 Hz) */
@@ -933,12 +1003,12 @@ mtr_metro_spectrum(struct mtr_metro *m,
     const double len = (double)m->fft_len;
     const double scale2 = 2.0 / (len * len); /* |X_k|^2 -> RMS^2 of a real component */
     const double w_bin = 2.0 * MTR_PI * m->cfg.fs_Hz / len_cycles; /* rad/s per bin */
-    bin_powers(m, k_max);
+    bin_powers(m, re, im, k_max);
     double ur;
     double ui;
     double ir;
     double ii;
-    split_bin(m, 0, &ur, &ui, &ir, &ii);
+    split_bin(m, re, im, 0, &ur, &ui, &ir, &ii);
     const double g0 = sqrt((double)m->rs_comp[0]);
     out->u_h[0] = (float)(fabs(ur / len) * g0);
     out->i_h[0] = (float)(fabs(ir / len) * g0);
@@ -964,7 +1034,7 @@ mtr_metro_spectrum(struct mtr_metro *m,
         double c_next = c * rot_c - s * rot_s;
         s = c * rot_s + s * rot_c;
         c = c_next;
-        split_bin(m, kc, &ur, &ui, &ir, &ii);
+        split_bin(m, re, im, kc, &ur, &ui, &ir, &ii);
         double dr = ir * c - ii * s;
         double di = ir * s + ii * c;
         const double comp = (double)m->rs_comp[kc];

@@ -16,10 +16,13 @@
 #include "metro_int.h"
 
 /** Samples summed in float lanes before flushing to double. */
-#define SUM_BLOCK 256u
-/** Float lanes of the sums (lets the compiler use SIMD registers). */
-#define LANES     8u
-#define WH_PER_J  (1.0 / 3600.0)
+#define SUM_BLOCK  256u
+/** Float lanes of the sums (lets the compiler use SIMD registers); each sum keeps them
+ * as two arrays of HALF_LANES, which gcc 12 -O2 holds in two registers (one array of 8
+ * stayed in memory). */
+#define LANES      8u
+#define HALF_LANES (LANES / 2u)
+#define WH_PER_J   (1.0 / 3600.0)
 
 /* Sum of a[k]*b[k] over n samples. */
 static double
@@ -29,21 +32,29 @@ dot(const float *a, const float *b, uint32_t n)
     uint32_t k = 0;
     while (k < n) {
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
-        float acc[LANES] = {0};
+        /* lanes 0..3 and 4..7 as two arrays: gcc then keeps each in one register */
+        float acc[HALF_LANES] = {0};
+        float acc_hi[HALF_LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
             /* pointers, not a[k + j]: a uint32_t index may wrap, which stops the
              * compiler from proving the lanes contiguous (it then gathers) */
             const float *pa = &a[k];
             const float *pb = &b[k];
-            for (unsigned j = 0; j < LANES; j++) {
+            for (unsigned j = 0; j < HALF_LANES; j++) {
                 acc[j] += pa[j] * pb[j];
+            }
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                acc_hi[j] += pa[HALF_LANES + j] * pb[HALF_LANES + j];
             }
         }
         for (; k < end; k++) {
             acc[0] += a[k] * b[k];
         }
-        for (unsigned j = 0; j < LANES; j++) {
+        for (unsigned j = 0; j < HALF_LANES; j++) {
             total += (double)acc[j];
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc_hi[j];
         }
     }
     return total;
@@ -56,18 +67,25 @@ sum(const float *a, uint32_t n)
     uint32_t k = 0;
     while (k < n) {
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
-        float acc[LANES] = {0};
+        float acc[HALF_LANES] = {0};
+        float acc_hi[HALF_LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
             const float *pa = &a[k];
-            for (unsigned j = 0; j < LANES; j++) {
+            for (unsigned j = 0; j < HALF_LANES; j++) {
                 acc[j] += pa[j];
+            }
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                acc_hi[j] += pa[HALF_LANES + j];
             }
         }
         for (; k < end; k++) {
             acc[0] += a[k];
         }
-        for (unsigned j = 0; j < LANES; j++) {
+        for (unsigned j = 0; j < HALF_LANES; j++) {
             total += (double)acc[j];
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc_hi[j];
         }
     }
     return total;
@@ -84,21 +102,29 @@ sum_sq_pair(const float *a, const float *b, float sign, uint32_t n)
     uint32_t k = 0;
     while (k < n) {
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
-        float acc[LANES] = {0};
+        float acc[HALF_LANES] = {0};
+        float acc_hi[HALF_LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
             const float *pa = &a[k];
             const float *pb = &b[k];
-            for (unsigned j = 0; j < LANES; j++) {
+            for (unsigned j = 0; j < HALF_LANES; j++) {
                 float d = pa[j] + sign * pb[j];
                 acc[j] += d * d;
+            }
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                float d = pa[HALF_LANES + j] + sign * pb[HALF_LANES + j];
+                acc_hi[j] += d * d;
             }
         }
         for (; k < end; k++) {
             float d = a[k] + sign * b[k];
             acc[0] += d * d;
         }
-        for (unsigned j = 0; j < LANES; j++) {
+        for (unsigned j = 0; j < HALF_LANES; j++) {
             total += (double)acc[j];
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc_hi[j];
         }
     }
     return total;
@@ -112,44 +138,76 @@ sum_sq_triple(const float *a, const float *b, const float *c, uint32_t n)
     uint32_t k = 0;
     while (k < n) {
         uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
-        float acc[LANES] = {0};
+        float acc[HALF_LANES] = {0};
+        float acc_hi[HALF_LANES] = {0};
         for (; k + LANES <= end; k += LANES) {
             const float *pa = &a[k];
             const float *pb = &b[k];
             const float *pc = &c[k];
-            for (unsigned j = 0; j < LANES; j++) {
+            for (unsigned j = 0; j < HALF_LANES; j++) {
                 float d = pa[j] + pb[j] + pc[j];
                 acc[j] += d * d;
+            }
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                float d = pa[HALF_LANES + j] + pb[HALF_LANES + j] + pc[HALF_LANES + j];
+                acc_hi[j] += d * d;
             }
         }
         for (; k < end; k++) {
             float d = a[k] + b[k] + c[k];
             acc[0] += d * d;
         }
-        for (unsigned j = 0; j < LANES; j++) {
+        for (unsigned j = 0; j < HALF_LANES; j++) {
             total += (double)acc[j];
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc_hi[j];
         }
     }
     return total;
 }
 
 /*
- * x = (x - dc) * g over the frame (history untouched: it is already corrected). In
- * blocks of LANES so that -O2's cheap vectoriser takes it.
+ * x = (x - dc) * g over the frame (history untouched: it is already corrected), and
+ * the sum of the corrected x^2, in the same blocks and lanes as dot(x, x, n), so the
+ * sum is bit-identical to a dot() after the correction.
  */
-static void
-correct(float *x, uint32_t n, float dc, float g)
+static double
+correct_sq(float *x, uint32_t n, float dc, float g)
 {
+    double total = 0.0;
     uint32_t k = 0;
-    for (; k + LANES <= n; k += LANES) {
-        float *restrict p = &x[k];
-        for (unsigned j = 0; j < LANES; j++) {
-            p[j] = (p[j] - dc) * g;
+    while (k < n) {
+        uint32_t end = n - k > SUM_BLOCK ? k + SUM_BLOCK : n;
+        /* lanes 0..3 and 4..7 as two arrays: gcc then keeps each in one register */
+        float acc[HALF_LANES] = {0};
+        float acc_hi[HALF_LANES] = {0};
+        for (; k + LANES <= end; k += LANES) {
+            float *restrict p = &x[k];
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                float v = (p[j] - dc) * g;
+                p[j] = v;
+                acc[j] += v * v;
+            }
+            for (unsigned j = 0; j < HALF_LANES; j++) {
+                float v = (p[HALF_LANES + j] - dc) * g;
+                p[HALF_LANES + j] = v;
+                acc_hi[j] += v * v;
+            }
+        }
+        for (; k < end; k++) {
+            float v = (x[k] - dc) * g;
+            x[k] = v;
+            acc[0] += v * v;
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc[j];
+        }
+        for (unsigned j = 0; j < HALF_LANES; j++) {
+            total += (double)acc_hi[j];
         }
     }
-    for (; k < n; k++) {
-        x[k] = (x[k] - dc) * g;
-    }
+    return total;
 }
 
 /*
@@ -187,10 +245,11 @@ is_balanced(enum mtr_metro_net net)
  * The DC is the mean over the frame's whole cycles (the last len_cycles samples),
  * where the AC part averages to zero. A frame without whole cycles (closed on
  * time, or flushed) keeps the previous frame's DC: the mean of a partial cycle is
- * not DC, and removing it would bias P by -mean(u)*mean(i).
+ * not DC, and removing it would bias P by -mean(u)*mean(i). sq[c] receives the sum of
+ * the corrected channel c's squares over the frame.
  */
 static void
-correct_channels(struct mtr_metro *m, double len_cycles)
+correct_channels(struct mtr_metro *m, double len_cycles, double sq[2 * MTR_CFG_MAX_PHASES])
 {
     const uint32_t n = m->n;
     const uint8_t np = m->phase_count;
@@ -210,7 +269,7 @@ correct_channels(struct mtr_metro *m, double len_cycles)
         m->dc[c] = dc;
         float g = is_u ? gain(m->cfg.cal[p].u_gain_ppm, m->cfg.vt_ratio)
                        : gain(m->cfg.cal[p].i_gain_ppm, m->cfg.ct_ratio);
-        correct(x, n, (is_u || m->cfg.is_i_dc_removed) ? dc : 0.0f, g);
+        sq[c] = correct_sq(x, n, (is_u || m->cfg.is_i_dc_removed) ? dc : 0.0f, g);
     }
     if (m->cfg.net == MTR_METRO_NET_3P3W) {
         /* Aron: I2 = -(I1 + I3), so sum(u_p i_p) is the two-wattmeter power. */
@@ -220,6 +279,7 @@ correct_channels(struct mtr_metro *m, double len_cycles)
         for (uint32_t k = 0; k < n; k++) {
             i2[k] = -(i1[k] + i3[k]);
         }
+        sq[np + 1u] = dot(i2, i2, n);
     }
 }
 
@@ -305,7 +365,7 @@ phase_spectrum(struct mtr_metro *m,
         sp->qb = m->last_qb[p];
         return;
     }
-    mtr_metro_spectrum(m, p, m->phase_count + p, len_cycles, n_cycles, tau_s, sp);
+    mtr_metro_spectrum(m, p, len_cycles, n_cycles, tau_s, sp);
     m->last_ph[p][0] = sp->u1_re;
     m->last_ph[p][1] = sp->u1_im;
     m->last_ph[p][2] = sp->i1_re;
@@ -319,6 +379,7 @@ measure_phase(struct mtr_metro *m,
               double len_cycles,
               unsigned n_cycles,
               double f_Hz,
+              double sq_i,
               struct mtr_metro_spec *sp,
               struct mtr_metro_frame *frame)
 {
@@ -331,7 +392,7 @@ measure_phase(struct mtr_metro *m,
     phase_spectrum(m, p, len_cycles, n_cycles, tau_s, sp);
     fill_spectral(ph, sp, m->h_max);
 
-    ph->i_rms_A = (float)sqrt(dot(i, i, n) / (double)n);
+    ph->i_rms_A = (float)sqrt(sq_i / (double)n); /* (sum of i^2 from correct_channels()) */
     ph->is_present = ph->u_rms_V >= MTR_METRO_MISSING_FRAC * m->cfg.u_nom_V;
 
     double d = tau_s * m->cfg.fs_Hz;
@@ -464,7 +525,8 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     if (len_cycles > 0.0) {
         f_Hz = (double)m->n_cycles * m->cfg.fs_Hz / len_cycles;
     }
-    correct_channels(m, len_cycles);
+    double sq[2 * MTR_CFG_MAX_PHASES];
+    correct_channels(m, len_cycles, sq);
     unsigned n_cycles = m->n_cycles;
     /* the spectrum's window ends MTR_METRO_RS_END samples before the frame's end and its
      * kernel reads MTR_METRO_RS_PRE samples before the window */
@@ -485,17 +547,16 @@ mtr_metro_process(struct mtr_metro *m, double len_cycles, struct mtr_metro_frame
     struct mtr_metro_spec sp[MTR_CFG_MAX_PHASES];
     memset(sp, 0, sizeof(sp)); /* (init guarantees phase_count >= 1; keeps analysers sure) */
     for (unsigned p = 0; p < m->phase_count; p++) {
-        float *u = mtr_metro_x(m, p);
-        frame->ph[p].u_rms_V = (float)sqrt(dot(u, u, n) / (double)n);
+        frame->ph[p].u_rms_V = (float)sqrt(sq[p] / (double)n);
         frame->ph[p].is_present = frame->ph[p].u_rms_V >= MTR_METRO_MISSING_FRAC * m->cfg.u_nom_V;
     }
     measure_lines(m, frame);
     if (n_cycles > 0u) {
-        mtr_metro_resample_plan(m, len_cycles);
+        mtr_metro_resample(m, len_cycles);
     }
     for (unsigned p = 0; p < m->phase_count; p++) {
         if (p < measured) {
-            measure_phase(m, p, len_cycles, n_cycles, f_Hz, &sp[p], frame);
+            measure_phase(m, p, len_cycles, n_cycles, f_Hz, sq[m->phase_count + p], &sp[p], frame);
         } else {
             /* no CT on this phase: its voltage spectrum only */
             phase_spectrum(m, p, len_cycles, n_cycles, 0.0, &sp[p]);

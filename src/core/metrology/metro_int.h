@@ -19,6 +19,17 @@
 /** Missing-phase threshold: voltage below 10 % of Udin (METROLOGY-TESTS.md 3.3). */
 #define MTR_METRO_MISSING_FRAC 0.10f
 
+/**
+ * Keeps gcc's basic-block vectoriser off a function. The zero-crossing filter's four
+ * state variables are stored side by side, and gcc 12 -O2 otherwise packs them into
+ * one vector inside the sample loop, with shuffles every sample (2.4 times slower).
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MTR_METRO_NO_SLP __attribute__((optimize("no-tree-slp-vectorize")))
+#else
+#define MTR_METRO_NO_SLP
+#endif
+
 /** Pointer to sample 0 of the current frame of channel c (history is at negative indices). */
 static inline float *
 mtr_metro_x(struct mtr_metro *m, unsigned c)
@@ -48,22 +59,22 @@ struct mtr_metro_spec {
 void mtr_metro_fft_init(struct mtr_metro *m);
 
 /**
- * Prepare the resampling of the frame's last len_cycles samples (ending MTR_METRO_RS_END
- * samples before the frame end) to m->fft_len points, and the per-bin compensation of
- * the kernel's response; once per frame, for every phase.
+ * Resample every phase's U and I over the frame's last len_cycles samples (the window
+ * ends MTR_METRO_RS_END samples before the frame end, so the kernel stays inside the
+ * data) to m->fft_len points each, into m->fft_re[p] (U) and m->fft_im[p] (I), and set
+ * the per-bin compensation of the kernel's response. Once per frame, before the
+ * spectra and before any channel is delayed.
  */
-void mtr_metro_resample_plan(struct mtr_metro *m, double len_cycles);
+void mtr_metro_resample(struct mtr_metro *m, double len_cycles);
 
 /**
- * Resample (per mtr_metro_resample_plan()) the frame's last n_cycles whole cycles of
- * U (channel cu) and I (channel ci) to m->fft_len points, transform, and compute harmonic groups,
- * fundamental phasors and Budeanu Q. len_cycles is the duration of those cycles in samples; the
- * window ends MTR_METRO_RS_END samples before the frame end so the kernel stays inside the data.
- * Harmonic h is bin n_cycles*h. tau_i_s is the delay applied to I.
+ * Transform phase p's resampled U and I (see mtr_metro_resample()) and compute harmonic
+ * groups, fundamental phasors and Budeanu Q. len_cycles is the duration of the frame's
+ * n_cycles whole cycles in samples; harmonic h is bin n_cycles*h. tau_i_s is the delay
+ * applied to I. Overwrites phase p's resampled points.
  */
 void mtr_metro_spectrum(struct mtr_metro *m,
-                        unsigned cu,
-                        unsigned ci,
+                        unsigned p,
                         double len_cycles,
                         unsigned n_cycles,
                         double tau_i_s,

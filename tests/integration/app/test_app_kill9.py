@@ -46,6 +46,8 @@ ARGS = ["--source", "frames", "--frame-s", "1", "--speed", "0", "--duration", "1
         "--day", "1: 00:00 T2, 06:00 T1, 22:00 T2", "--week", "wk: 1 1 1 1 1 1 1",
         "--season", "all: 01-01 00:00 wk",
         "--capture-energy", "60", "--capture-pq", "60", "--capture-amm", "60",
+        # keep every entry (no FIFO trim), so numbering from 1 stays checkable in long runs
+        "--billing-days", "366", "--event-depth", "100000", "--profile-days", "3660",
         "--no-modbus", "--no-table", "--no-progress", "--log-level", "error"]
 PROFILES = ["profile_1", "profile_pq", "profile_avg", "profile_min", "profile_max"]
 BILLING = ["billing_monthly", "billing_daily"]
