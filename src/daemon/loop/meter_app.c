@@ -76,6 +76,27 @@ depths(const struct mtrd_config *cfg, const struct mtr_app_config *ac, struct mt
     }
 }
 
+/* Open history.db in dir with the configured depths. */
+static enum mtr_err
+open_hist(struct mtrd_meter_app *ma,
+          const struct mtrd_config *cfg,
+          const struct mtr_app_config *ac,
+          const char *dir,
+          char *err,
+          size_t err_cap)
+{
+    char path[MTRD_PATH_CAP + 32];
+    char msg[768] = "";
+    struct mtrd_hist_limits lim;
+    snprintf(path, sizeof(path), "%s/%s", dir, MTRD_HIST_FILE_NAME);
+    depths(cfg, ac, &lim);
+    enum mtr_err e = mtrd_hist_open(path, &lim, &ma->hist, msg, sizeof(msg));
+    if (e != MTR_OK) {
+        snprintf(err, err_cap, "%s", msg);
+    }
+    return e;
+}
+
 /* Energy registered in registers.nv after meter.nv's last commit goes to T1. */
 static void
 catch_up_tariffs(struct mtr_app_state *st, const struct mtr_reg_set *newer)
@@ -154,14 +175,11 @@ mtrd_meter_app_open(struct mtrd_meter_app *ma,
         st->cal_cfg_crc = cal_crc;
     }
     *regs = st->reg;
-    snprintf(path, sizeof(path), "%s/%s", dir, MTRD_HIST_FILE_NAME);
-    struct mtrd_hist_limits lim;
-    depths(cfg, &ac, &lim);
-    e = mtrd_hist_open(path, &lim, &ma->hist, msg, sizeof(msg));
+    e = open_hist(ma, cfg, &ac, dir, err, err_cap);
     if (e != MTR_OK) {
-        snprintf(err, err_cap, "%s", msg);
         return e;
     }
+    snprintf(path, sizeof(path), "%s/%s", dir, MTRD_HIST_FILE_NAME);
     const struct mtr_hist_ops *ops = mtrd_hist_ops(ma->hist);
     for (unsigned log = 0; log < MTR_HIST_LOG_COUNT; log++) {
         e = ops->truncate_after(ma->hist, (uint8_t)log, st->seq[log]);
@@ -249,12 +267,8 @@ mtrd_meter_app_attach(struct mtrd_meter_app *ma,
         snprintf(err, err_cap, "%s: no meter state yet (run the meter first)", path);
         return MTR_ENOENT;
     }
-    snprintf(path, sizeof(path), "%s/%s", dir, MTRD_HIST_FILE_NAME);
-    struct mtrd_hist_limits lim;
-    depths(cfg, &ac, &lim);
-    e = mtrd_hist_open(path, &lim, &ma->hist, msg, sizeof(msg));
+    e = open_hist(ma, cfg, &ac, dir, err, err_cap);
     if (e != MTR_OK) {
-        snprintf(err, err_cap, "%s", msg);
         return e;
     }
     e = mtr_app_attach(&ma->app);

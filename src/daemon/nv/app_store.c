@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "log/errf.h"
+#include "nv/nv_ram.h"
 #include "nv/reg_store.h"
 
 _Static_assert(MTRD_REG_PAYLOAD_V1_LEN < MTRD_APP_STORE_PAYLOAD_CAP, "registers fit");
@@ -19,45 +20,6 @@ region_len(void)
 {
     return mtr_nv_region_len(MTRD_APP_STORE_PAYLOAD_CAP);
 }
-
-/* A RAM region, to build the first image of a new file. */
-struct ram {
-    uint8_t *mem;
-    size_t len;
-};
-
-static enum mtr_err
-ram_read(void *ctx, size_t off, void *buf, size_t len)
-{
-    const struct ram *r = ctx;
-    if (off > r->len || len > r->len - off) {
-        return MTR_EIO;
-    }
-    memcpy(buf, r->mem + off, len);
-    return MTR_OK;
-}
-
-static enum mtr_err
-ram_write(void *ctx, size_t off, const void *buf, size_t len)
-{
-    struct ram *r = ctx;
-    if (off > r->len || len > r->len - off) {
-        return MTR_EIO;
-    }
-    memcpy(r->mem + off, buf, len);
-    return MTR_OK;
-}
-
-static enum mtr_err
-ram_sync(void *ctx, size_t off, size_t len)
-{
-    (void)ctx; /* the image is written to the file whole, atomically, afterwards */
-    (void)off;
-    (void)len;
-    return MTR_OK;
-}
-
-static const struct mtr_nv_ops k_ram_ops = {.read = ram_read, .write = ram_write, .sync = ram_sync};
 
 /* Encode registers + state into buf. */
 static enum mtr_err
@@ -90,7 +52,7 @@ create_first(const char *path, char *log_msg, size_t log_cap)
         mtrd_errf(log_msg, log_cap, "%s: no memory for a %zu-byte image", path, len);
         return MTR_ENOMEM;
     }
-    struct ram r = {image, len};
+    struct mtrd_nv_ram r = {image, len};
     struct mtr_nv nv;
     struct mtr_reg_set zero;
     uint8_t payload[MTRD_REG_PAYLOAD_V1_LEN];
@@ -98,8 +60,8 @@ create_first(const char *path, char *log_msg, size_t log_cap)
     uint32_t got = 0;
     uint16_t ver = 0;
     mtr_reg_init(&zero);
-    enum mtr_err e = mtr_nv_init(&nv, &k_ram_ops, &r, MTRD_APP_STORE_MAGIC, MTRD_APP_STORE_VERSION,
-                                 MTRD_APP_STORE_PAYLOAD_CAP);
+    enum mtr_err e = mtr_nv_init(&nv, &mtrd_nv_ram_ops, &r, MTRD_APP_STORE_MAGIC,
+                                 MTRD_APP_STORE_VERSION, MTRD_APP_STORE_PAYLOAD_CAP);
     if (e == MTR_OK) {
         e = mtr_nv_load(&nv, payload, &got, &ver, NULL);
         e = e == MTR_ENOENT ? MTR_OK : e;

@@ -8,6 +8,8 @@
  */
 #include "nv/reg_store.h"
 
+#include "nv/nv_ram.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -188,52 +190,6 @@ mtrd_reg_decode(uint16_t version,
     return e;
 }
 
-/* ---- a RAM region, for building a first image and for salvaging a wrong-sized file ---- */
-
-struct ram_region {
-    uint8_t *mem;
-    size_t len;
-};
-
-static enum mtr_err
-ram_read(void *ctx, size_t off, void *buf, size_t len)
-{
-    const struct ram_region *r = ctx;
-
-    if (off > r->len || len > r->len - off) {
-        return MTR_EIO;
-    }
-    memcpy(buf, r->mem + off, len);
-    return MTR_OK;
-}
-
-static enum mtr_err
-ram_write(void *ctx, size_t off, const void *buf, size_t len)
-{
-    struct ram_region *r = ctx;
-
-    if (off > r->len || len > r->len - off) {
-        return MTR_EIO;
-    }
-    memcpy(r->mem + off, buf, len);
-    return MTR_OK;
-}
-
-static enum mtr_err
-ram_sync(void *ctx, size_t off, size_t len)
-{
-    (void)ctx; /* RAM: nothing to make durable; the file is written whole afterwards */
-    (void)off;
-    (void)len;
-    return MTR_OK;
-}
-
-static const struct mtr_nv_ops ram_ops = {
-    .read = ram_read,
-    .write = ram_write,
-    .sync = ram_sync,
-};
-
 static size_t
 reg_region_len(void)
 {
@@ -287,7 +243,7 @@ add_slot_states(char *msg,
 static enum mtr_err
 build_first_image(uint8_t *image, size_t len)
 {
-    struct ram_region r = {image, len};
+    struct mtrd_nv_ram r = {image, len};
     struct mtr_reg_set zero;
     struct mtr_nv nv;
     uint8_t payload[MTRD_REG_PAYLOAD_V1_LEN];
@@ -298,7 +254,7 @@ build_first_image(uint8_t *image, size_t len)
 
     memset(image, 0, len);
     memset(&zero, 0, sizeof(zero));
-    e = mtr_nv_init(&nv, &ram_ops, &r, MTRD_REG_STORE_MAGIC, MTRD_REG_STORE_VERSION,
+    e = mtr_nv_init(&nv, &mtrd_nv_ram_ops, &r, MTRD_REG_STORE_MAGIC, MTRD_REG_STORE_VERSION,
                     MTRD_REG_STORE_PAYLOAD_CAP);
     if (e == MTR_OK) {
         e = mtr_nv_load(&nv, payload, &got_len, &got_ver, NULL);
@@ -359,7 +315,7 @@ keep_bad_copy(const char *path, char *log_msg, size_t log_cap)
 static enum mtr_err
 salvage_image(const char *path, uint8_t *image, size_t len, char *log_msg, size_t log_cap)
 {
-    struct ram_region r = {image, len};
+    struct mtrd_nv_ram r = {image, len};
     struct mtr_nv nv;
     enum mtr_nv_slot_state st[2] = {MTR_NV_SLOT_IO, MTR_NV_SLOT_IO};
     uint8_t payload[MTRD_REG_STORE_PAYLOAD_CAP];
@@ -368,13 +324,13 @@ salvage_image(const char *path, uint8_t *image, size_t len, char *log_msg, size_
     uint16_t ver = 0;
     enum mtr_err e;
 
-    e = mtr_nv_init(&nv, &ram_ops, &r, MTRD_REG_STORE_MAGIC, MTRD_REG_STORE_VERSION,
+    e = mtr_nv_init(&nv, &mtrd_nv_ram_ops, &r, MTRD_REG_STORE_MAGIC, MTRD_REG_STORE_VERSION,
                     MTRD_REG_STORE_PAYLOAD_CAP);
     if (e == MTR_OK) {
         e = mtr_nv_load(&nv, payload, &got_len, &ver, st);
     }
     add_msg(log_msg, log_cap, "within the file: ");
-    add_slot_states(log_msg, log_cap, &ram_ops, &r, st);
+    add_slot_states(log_msg, log_cap, &mtrd_nv_ram_ops, &r, st);
     add_msg(log_msg, log_cap, "; ");
     if (e == MTR_OK) {
         e = mtrd_reg_decode(ver, payload, got_len, &set, NULL, 0);
