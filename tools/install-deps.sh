@@ -5,9 +5,9 @@
 set -euo pipefail
 
 BUILD_PKGS="build-essential cmake pkg-config libmodbus-dev libmatio-dev libinih-dev libcjson-dev
- libsqlite3-dev zlib1g-dev libcmocka-dev"
+ libsqlite3-dev zlib1g-dev libcmocka-dev libssl-dev"
 TEST_PKGS="clang libclang-rt-14-dev clang-format-14 gcc-arm-none-eabi libnewlib-arm-none-eabi
- valgrind mbpoll python3 python3-pymodbus socat cppcheck"
+ valgrind mbpoll python3 python3-pymodbus python3-cryptography socat cppcheck"
 
 want="$BUILD_PKGS"
 list_only=0

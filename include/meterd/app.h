@@ -93,23 +93,27 @@ enum mtr_app_who {
  * one exists; codes from 200 are meterd's own (docs/meter-application.md).
  */
 enum mtr_event_code {
-    MTR_EV_POWER_DOWN = 1,      /**< Standard log: power down (meter stopped). */
-    MTR_EV_POWER_UP = 2,        /**< Standard log: power up (meter started). */
-    MTR_EV_DST_CHANGED = 3,     /**< DST enabled or disabled. */
-    MTR_EV_CLOCK_OLD = 4,       /**< Clock adjusted, old time (v0 = old, v1 = new, us). */
-    MTR_EV_CLOCK_NEW = 5,       /**< Clock adjusted, new time. */
-    MTR_EV_CLOCK_INVALID = 6,   /**< Clock invalid (no time source at start). */
-    MTR_EV_TOU_ACTIVATED = 9,   /**< Passive calendar activated. */
-    MTR_EV_PARAM_CHANGED = 47,  /**< Configuration-change log: one parameter (text). */
-    MTR_EV_PWR_SHORT = 200,     /**< Power-failure log: short outage (v0 start, v1 duration s). */
-    MTR_EV_PWR_LONG = 201,      /**< Power-failure log: long outage. */
-    MTR_EV_BILLING_RESET = 210, /**< Billing period closed on request (v0 = who). */
-    MTR_EV_DEMAND_RESET = 211,  /**< Maximum demand reset (v0 = who). */
-    MTR_EV_PARTIAL_START = 212, /**< Partial counters started. */
-    MTR_EV_PARTIAL_STOP = 213,  /**< Partial counters stopped. */
-    MTR_EV_PARTIAL_RESET = 214, /**< Partial counters reset. */
-    MTR_EV_TARIFF_SRC = 215,    /**< Tariff source changed (v0 = new source). */
-    MTR_EV_TARIFF_SET = 216,    /**< Tariff set by communication (v0 = tariff). */
+    MTR_EV_POWER_DOWN = 1,       /**< Standard log: power down (meter stopped). */
+    MTR_EV_POWER_UP = 2,         /**< Standard log: power up (meter started). */
+    MTR_EV_DST_CHANGED = 3,      /**< DST enabled or disabled. */
+    MTR_EV_CLOCK_OLD = 4,        /**< Clock adjusted, old time (v0 = old, v1 = new, us). */
+    MTR_EV_CLOCK_NEW = 5,        /**< Clock adjusted, new time. */
+    MTR_EV_CLOCK_INVALID = 6,    /**< Clock invalid (no time source at start). */
+    MTR_EV_TOU_ACTIVATED = 9,    /**< Passive calendar activated. */
+    MTR_EV_AUTH_FAILED = 46,     /**< Fraud log: association authentication failure (IDIS). */
+    MTR_EV_PARAM_CHANGED = 47,   /**< Configuration-change log: one parameter (text). */
+    MTR_EV_DECIPHER_FAILED = 47, /**< Fraud log: decryption or authentication failure (IDIS). */
+    MTR_EV_REPLAY = 48,          /**< Fraud log: replay attack (invocation counter) (IDIS). */
+    MTR_EV_PWR_SHORT = 200,      /**< Power-failure log: short outage (v0 start, v1 duration s). */
+    MTR_EV_PWR_LONG = 201,       /**< Power-failure log: long outage. */
+    MTR_EV_BILLING_RESET = 210,  /**< Billing period closed on request (v0 = who). */
+    MTR_EV_DEMAND_RESET = 211,   /**< Maximum demand reset (v0 = who). */
+    MTR_EV_PARTIAL_START = 212,  /**< Partial counters started. */
+    MTR_EV_PARTIAL_STOP = 213,   /**< Partial counters stopped. */
+    MTR_EV_PARTIAL_RESET = 214,  /**< Partial counters reset. */
+    MTR_EV_TARIFF_SRC = 215,     /**< Tariff source changed (v0 = new source). */
+    MTR_EV_TARIFF_SET = 216,     /**< Tariff set by communication (v0 = tariff). */
+    MTR_EV_ACCESS_DENIED = 220,  /**< Fraud log: access to an object without the right (text). */
 };
 
 /** Configuration. Changing it takes effect at the next frame; checked by mtr_app_config_check(). */
@@ -336,6 +340,24 @@ void mtr_app_set_input(struct mtr_app *app, bool on);
  */
 MTR_NODISCARD enum mtr_err mtr_app_reconfigure(struct mtr_app *app,
                                                const struct mtr_app_config *cfg);
+
+/**
+ * Record an event in a log at the meter's current time (events the edge or the protocol
+ * layers detect: a failed DLMS authentication, a replayed invocation counter, ...).
+ * @param[in,out] app   Application; the entry joins the queue of the current step.
+ * @param[in]     log   Event log (MTR_HIST_EVENT_*).
+ * @param[in]     code  enum mtr_event_code value.
+ * @param[in]     v0    First value (meaning per code; e.g. the client SAP).
+ * @param[in]     v1    Second value.
+ * @param[in]     text  Detail (peer, OBIS code), truncated to MTR_HIST_TEXT_CAP - 1; may be NULL.
+ * Context: meter loop thread; no allocation. A full queue drops the entry (app->lost counts it).
+ */
+void mtr_app_log_event(struct mtr_app *app,
+                       enum mtr_hist_log log,
+                       uint16_t code,
+                       int64_t v0,
+                       int64_t v1,
+                       const char *text);
 
 /**
  * Record a configuration change in the configuration-change log.

@@ -63,6 +63,20 @@ mtr_app_entries_done(struct mtr_app *app)
     }
 }
 
+void
+mtr_app_log_event(struct mtr_app *app,
+                  enum mtr_hist_log log,
+                  uint16_t code,
+                  int64_t v0,
+                  int64_t v1,
+                  const char *text)
+{
+    if (app == NULL || (unsigned)log >= MTR_HIST_LOG_COUNT) {
+        return;
+    }
+    mtr_app_event(app, log, code, app->st.t_us, v0, v1, text);
+}
+
 /* Append src to dst[*n..cap-1], always NUL-terminated. */
 static void
 append(char *dst, size_t cap, size_t *n, const char *src)

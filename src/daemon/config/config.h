@@ -112,6 +112,35 @@ struct mtrd_config {
     int64_t modbus_max_clients;
     int64_t modbus_idle_s;
     bool is_modbus_write; /**< accept meter commands on the command block */
+    /* [meter] identity */
+    char serial_number[33]; /**< 0.0.96.1.0.255, IEC 62056-21 C.1.0 */
+    char ldn[17];           /**< COSEM logical device name 0.0.42.0.0.255 (16 characters) */
+    /* [dlms] */
+    bool is_dlms;                       /**< serve DLMS/COSEM */
+    char dlms_bind[MTRD_WORD_CAP];      /**< listen address of the TCP ports */
+    int64_t dlms_port;                  /**< IEC 62056-47 wrapper port (4059); 0 = off */
+    int64_t dlms_hdlc_port;             /**< HDLC over TCP port; 0 = off */
+    char dlms_serial[MTRD_PATH_CAP];    /**< HDLC over a serial device; "" = off */
+    int64_t dlms_serial_baud;           /**< baud of dlms_serial */
+    int64_t dlms_max_assoc;             /**< concurrent connections (IC 41 nb_of_sim_conn) */
+    int64_t dlms_idle_s;                /**< inactivity time-out, s (IC 41 / IC 23) */
+    int64_t dlms_max_pdu;               /**< server-max-receive-pdu-size, bytes */
+    int64_t dlms_hdlc_address;          /**< HDLC lower (physical) server address */
+    char dlms_password[33];             /**< LLS secret of the reading client (SAP 17); "" = off */
+    char dlms_ek[33];                   /**< HLS global unicast encryption key, 32 hex; "" = off */
+    char dlms_ak[33];                   /**< HLS authentication key, 32 hex */
+    char dlms_kek[33];                  /**< master key (key transfer), 32 hex */
+    char dlms_title[17];                /**< server system title, 16 hex */
+    char dlms_security[MTRD_WORD_CAP];  /**< management client's security: auth-enc, auth, enc */
+    char dlms_push_dest[MTRD_WORD_CAP]; /**< push destination host:port; "" = off */
+    int64_t dlms_push_s;                /**< push interval, s; 0 = on events only */
+    /* [iec21] */
+    char iec21_device[MTRD_PATH_CAP]; /**< IEC 62056-21 serial device; "" = off */
+    char iec21_address[33];           /**< device address answered in "/?addr!" ("" = any) */
+    char iec21_password[33];          /**< P1 password of programming mode; "" = refused */
+    int64_t iec21_max_baud;           /**< highest baud offered (mode C) */
+    int64_t iec21_tcp_port;           /**< TCP port answering "/?!" and pushing; 0 = off */
+    int64_t iec21_push_s;             /**< push the readout to TCP clients every s; 0 = off */
     /* [console] */
     bool is_table;    /**< live per-phase table on stdout */
     bool is_progress; /**< progress bar on stderr for replays */

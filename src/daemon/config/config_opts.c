@@ -3,6 +3,7 @@
  */
 #include "config/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -456,6 +457,113 @@ static const struct opt g_opts[] = {
          "accept meter commands (billing/demand reset, partial counters, tariff, clock) "
          "written to the command registers 2000..2003",
          false),
+    STR("meter",
+        "serial-number",
+        serial_number,
+        "MTR00000001",
+        "meter serial number (0.0.96.1.0.255)"),
+    STR("meter",
+        "ldn",
+        ldn,
+        "MTR0000000000001",
+        "COSEM logical device name (0.0.42.0.0.255), up to 16 characters"),
+    FLAG("dlms", "dlms", is_dlms, "true", "serve DLMS/COSEM (docs/dlms.md)", false),
+    STR("dlms", "dlms-bind", dlms_bind, "0.0.0.0", "DLMS/COSEM TCP listen address"),
+    INT("dlms", "dlms-port", dlms_port, 0, 65535, "4059", "", "IEC 62056-47 wrapper port (0: off)"),
+    INT("dlms", "dlms-hdlc-port", dlms_hdlc_port, 0, 65535, "0", "", "HDLC over TCP port (0: off)"),
+    STR("dlms", "dlms-serial", dlms_serial, "", "serial device for HDLC (IEC 62056-46)"),
+    INT("dlms",
+        "dlms-serial-baud",
+        dlms_serial_baud,
+        300,
+        115200,
+        "9600",
+        "baud",
+        "baud of the HDLC serial device (8N1)"),
+    INT("dlms",
+        "dlms-max-assoc",
+        dlms_max_assoc,
+        1,
+        64,
+        "8",
+        "",
+        "concurrent DLMS/COSEM connections"),
+    INT("dlms", "dlms-idle", dlms_idle_s, 0, 65535, "120", "s", "inactivity time-out (0: none)"),
+    INT("dlms",
+        "dlms-max-pdu",
+        dlms_max_pdu,
+        64,
+        4096,
+        "1024",
+        "bytes",
+        "server-max-receive-pdu-size"),
+    INT("dlms",
+        "dlms-hdlc-address",
+        dlms_hdlc_address,
+        16,
+        16381,
+        "16",
+        "",
+        "HDLC lower (physical) server address; the upper (logical device) address is 1"),
+    STR("dlms",
+        "dlms-password",
+        dlms_password,
+        "",
+        "LLS password of the reading client, SAP 17 (empty: LLS refused)"),
+    STR("dlms",
+        "dlms-ek",
+        dlms_ek,
+        "",
+        "HLS-GMAC global unicast encryption key of the management client, SAP 1, 32 hex digits "
+        "(empty: management refused)"),
+    STR("dlms", "dlms-ak", dlms_ak, "", "HLS-GMAC authentication key, 32 hex digits"),
+    STR("dlms", "dlms-kek", dlms_kek, "", "master key for key transfer, 32 hex digits"),
+    STR("dlms", "dlms-title", dlms_title, "4D54520000000001", "server system title, 16 hex digits"),
+    STR("dlms",
+        "dlms-security",
+        dlms_security,
+        "auth-enc",
+        "security the management client must use: auth-enc, auth or enc"),
+    STR("dlms", "dlms-push-dest", dlms_push_dest, "", "push destination host:port (empty: off)"),
+    INT("dlms",
+        "dlms-push-interval",
+        dlms_push_s,
+        0,
+        86400,
+        "0",
+        "s",
+        "push the push object list every interval (0: on request and events only)"),
+    STR("iec21", "iec21-device", iec21_device, "", "IEC 62056-21 serial device (empty: off)"),
+    STR("iec21", "iec21-address", iec21_address, "", "device address answered in /?address!"),
+    STR("iec21",
+        "iec21-password",
+        iec21_password,
+        "",
+        "P1 password of programming mode (empty: programming refused)"),
+    INT("iec21",
+        "iec21-max-baud",
+        iec21_max_baud,
+        300,
+        19200,
+        "9600",
+        "baud",
+        "highest baud offered in mode C"),
+    INT("iec21",
+        "iec21-tcp-port",
+        iec21_tcp_port,
+        0,
+        65535,
+        "0",
+        "",
+        "TCP port answering /?! and pushing the readout (0: off)"),
+    INT("iec21",
+        "iec21-push-interval",
+        iec21_push_s,
+        0,
+        86400,
+        "0",
+        "s",
+        "push the readout to TCP clients every interval (0: off)"),
     FLAG("console", "table", is_table, "true", "print a live per-phase table on stdout", true),
     FLAG("console", "progress", is_progress, "true", "progress bar on stderr for replays", true),
     STR("console", "log-level", log_level, "info", "error, warning, info, debug"),
@@ -663,6 +771,63 @@ is_one_of(const char *v, const char *const *list)
     return false;
 }
 
+/* Whether s is empty or exactly n hexadecimal digits. */
+static bool
+is_hex_or_empty(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (s[0] == '\0') {
+        return true;
+    }
+    for (; s[i] != '\0'; i++) {
+        if (!isxdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return i == n;
+}
+
+/* [dlms]: keys are 32 hex digits (AES-128), the title 16; EK and AK come together. */
+static enum mtr_err
+check_dlms(const struct mtrd_config *cfg, char *err, size_t err_cap)
+{
+    static const char *const secs[] = {"auth-enc", "auth", "enc", NULL};
+    const struct {
+        const char *name;
+        const char *v;
+        size_t n;
+    } hex[] = {
+        {"dlms-ek",    cfg->dlms_ek,    32u},
+        {"dlms-ak",    cfg->dlms_ak,    32u},
+        {"dlms-kek",   cfg->dlms_kek,   32u},
+        {"dlms-title", cfg->dlms_title, 16u}
+    };
+    for (size_t i = 0; i < sizeof(hex) / sizeof(hex[0]); i++) {
+        if (!is_hex_or_empty(hex[i].v, hex[i].n)) {
+            snprintf(err, err_cap, "%s '%s': use %zu hexadecimal digits", hex[i].name, hex[i].v,
+                     hex[i].n);
+            return MTR_EINVAL;
+        }
+    }
+    if ((cfg->dlms_ek[0] == '\0') != (cfg->dlms_ak[0] == '\0')) {
+        snprintf(err, err_cap, "dlms-ek and dlms-ak: give both keys or neither");
+        return MTR_EINVAL;
+    }
+    if (strlen(cfg->dlms_title) != 16u) {
+        snprintf(err, err_cap, "dlms-title '%s': use 16 hexadecimal digits", cfg->dlms_title);
+        return MTR_EINVAL;
+    }
+    if (!is_one_of(cfg->dlms_security, secs)) {
+        snprintf(err, err_cap, "dlms-security '%s': use auth-enc, auth or enc", cfg->dlms_security);
+        return MTR_EINVAL;
+    }
+    if (cfg->dlms_push_dest[0] != '\0' && strchr(cfg->dlms_push_dest, ':') == NULL) {
+        snprintf(err, err_cap, "dlms-push-dest '%s': use host:port", cfg->dlms_push_dest);
+        return MTR_EINVAL;
+    }
+    return MTR_OK;
+}
+
 enum mtr_err
 mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap)
 {
@@ -705,7 +870,7 @@ mtrd_config_check(const struct mtrd_config *cfg, char *err, size_t err_cap)
             return MTR_EINVAL;
         }
     }
-    return MTR_OK;
+    return check_dlms(cfg, err, err_cap);
 }
 
 static void

@@ -85,7 +85,9 @@ struct mtrd_modbus {
     struct mtrd_modbus_stats st;
     uint16_t image[MTR_CAT_MB_REG_COUNT];
     struct pollfd pfd[1u + MTRD_MODBUS_MAX_CLIENTS];
-    struct mb_client clients[]; /* cfg.max_clients slots */
+    unsigned slot_of[MTRD_MODBUS_MAX_CLIENTS]; /* client slot of pfd[k + 1] (mtrd_modbus_fds) */
+    size_t n_fds;                              /* descriptors of the last mtrd_modbus_fds() */
+    struct mb_client clients[];                /* cfg.max_clients slots */
 };
 
 static int64_t
@@ -610,37 +612,65 @@ mb_close_idle(struct mtrd_modbus *srv, int64_t now_ms)
     }
 }
 
-enum mtr_err
-mtrd_modbus_poll(struct mtrd_modbus *srv, int timeout_ms)
+size_t
+mtrd_modbus_fds(struct mtrd_modbus *srv, struct pollfd *fds, size_t cap)
 {
-    nfds_t n = 0;
-    unsigned slot_of[MTRD_MODBUS_MAX_CLIENTS];
-    int64_t now_ms;
-    int rc;
+    size_t n = 0;
 
-    if (srv == NULL) {
-        return MTR_EINVAL;
+    if (srv == NULL || fds == NULL || cap < 1u + srv->cfg.max_clients) {
+        return 0;
     }
-    srv->pfd[n].fd = srv->listen_fd;
-    srv->pfd[n].events = POLLIN;
-    srv->pfd[n].revents = 0;
+    fds[n].fd = srv->listen_fd;
+    fds[n].events = POLLIN;
+    fds[n].revents = 0;
     n++;
     for (unsigned i = 0; i < srv->cfg.max_clients; i++) {
         struct mb_client *c = &srv->clients[i];
         if (c->fd < 0) {
             continue;
         }
-        srv->pfd[n].fd = c->fd;
+        fds[n].fd = c->fd;
         /* stop reading while the reply queue is nearly full (back-pressure) */
-        srv->pfd[n].events =
+        fds[n].events =
             (short)((c->rx_len < MB_RX_CAP && MB_TX_CAP - c->tx_len >= MB_ADU_MAX ? POLLIN : 0) |
                     (c->tx_len > c->tx_off ? POLLOUT : 0));
-        srv->pfd[n].revents = 0;
-        slot_of[n - 1u] = i;
+        fds[n].revents = 0;
+        srv->slot_of[n - 1u] = i;
         n++;
     }
-    rc = poll(srv->pfd, n, timeout_ms);
-    now_ms = mb_now_ms();
+    srv->n_fds = n;
+    return n;
+}
+
+void
+mtrd_modbus_serve(struct mtrd_modbus *srv, const struct pollfd *fds, size_t n)
+{
+    if (srv == NULL || fds == NULL || n == 0u || n != srv->n_fds) {
+        return;
+    }
+    int64_t now_ms = mb_now_ms();
+    mb_apply_stale(srv, now_ms);
+    for (size_t k = 1; k < n; k++) {
+        struct mb_client *c = &srv->clients[srv->slot_of[k - 1u]];
+        if (fds[k].revents != 0 && c->fd == fds[k].fd) {
+            mb_serve_client(srv, c, fds[k].revents, now_ms);
+        }
+    }
+    if ((fds[0].revents & POLLIN) != 0) {
+        mb_accept_all(srv, now_ms);
+    }
+    mb_close_idle(srv, now_ms);
+    srv->n_fds = 0;
+}
+
+enum mtr_err
+mtrd_modbus_poll(struct mtrd_modbus *srv, int timeout_ms)
+{
+    if (srv == NULL) {
+        return MTR_EINVAL;
+    }
+    size_t n = mtrd_modbus_fds(srv, srv->pfd, sizeof(srv->pfd) / sizeof(srv->pfd[0]));
+    int rc = poll(srv->pfd, (nfds_t)n, timeout_ms);
     if (rc < 0) {
         if (errno == EINTR) {
             return MTR_OK;
@@ -648,17 +678,7 @@ mtrd_modbus_poll(struct mtrd_modbus *srv, int timeout_ms)
         mb_log(srv, LOG_ERR, "modbus: poll on port %u: %s", (unsigned)srv->port, strerror(errno));
         return MTR_EIO;
     }
-    mb_apply_stale(srv, now_ms);
-    for (nfds_t k = 1; k < n; k++) {
-        struct mb_client *c = &srv->clients[slot_of[k - 1u]];
-        if (srv->pfd[k].revents != 0 && c->fd == srv->pfd[k].fd) {
-            mb_serve_client(srv, c, srv->pfd[k].revents, now_ms);
-        }
-    }
-    if ((srv->pfd[0].revents & POLLIN) != 0) {
-        mb_accept_all(srv, now_ms);
-    }
-    mb_close_idle(srv, now_ms);
+    mtrd_modbus_serve(srv, srv->pfd, n);
     return MTR_OK;
 }
 

@@ -18,6 +18,7 @@
 #ifndef MTRD_MODBUS_SRV_H
 #define MTRD_MODBUS_SRV_H
 
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -146,6 +147,27 @@ MTR_NODISCARD enum mtr_err mtrd_modbus_publish(struct mtrd_modbus *srv,
  *       Modbus Application Protocol V1.1b3 6.3, 6.4, 7 (FC3, FC4, exceptions).
  */
 MTR_NODISCARD enum mtr_err mtrd_modbus_poll(struct mtrd_modbus *srv, int timeout_ms);
+
+/**
+ * The descriptors to poll: the listening socket first, then each client (POLLIN while its
+ * buffers have room, POLLOUT while replies wait). For a caller that polls several servers
+ * at once; mtrd_modbus_poll() is fds + poll() + serve.
+ * @param[in,out] srv  Server (remembers which client each descriptor is).
+ * @param[out]    fds  Descriptors, cap of them (>= 1 + max_clients).
+ * @param[in]     cap  Capacity, elements.
+ * @return Descriptors written; 0 for NULL arguments or a too small cap.
+ * Context: meter loop thread; no allocation.
+ */
+size_t mtrd_modbus_fds(struct mtrd_modbus *srv, struct pollfd *fds, size_t cap);
+
+/**
+ * Serve after poll(): answer clients with events, accept new ones, close idle ones.
+ * @param[in,out] srv  Server.
+ * @param[in]     fds  The descriptors of the latest mtrd_modbus_fds() with revents set.
+ * @param[in]     n    Their number (as returned by mtrd_modbus_fds()); another n is ignored.
+ * Context: meter loop thread; never blocks; no allocation.
+ */
+void mtrd_modbus_serve(struct mtrd_modbus *srv, const struct pollfd *fds, size_t n);
 
 /**
  * Counters.
