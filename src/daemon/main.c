@@ -24,7 +24,7 @@
 #include "report/report.h"
 #include "sources/comtrade_int.h"
 
-#define MTRD_VERSION "0.1.0"
+#include "config/version.h"
 
 static volatile sig_atomic_t g_stop;   /* set by SIGTERM/SIGINT */
 static volatile sig_atomic_t g_reload; /* set by SIGHUP */
