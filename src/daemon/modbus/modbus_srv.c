@@ -41,6 +41,7 @@
 
 #include "log/errf.h"
 #include "meterd/cat.h"
+#include "net/net_sock.h"
 
 /* MBAP header: transaction id (2), protocol id (2), length (2), unit id (1). */
 #define MB_MBAP_LEN           7u
@@ -112,70 +113,11 @@ mb_log(const struct mtrd_modbus *srv, int level, const char *fmt, ...)
     srv->cfg.log_fn(srv->cfg.log_ctx, level, msg);
 }
 
-static bool
-mb_set_nonblock(int fd)
-{
-    int fl = fcntl(fd, F_GETFL, 0);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
-           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
-
 static enum mtr_err
 mb_listen(struct mtrd_modbus *srv, const char *host, char *err, size_t err_cap)
 {
-    struct addrinfo hints, *res = NULL;
-    char port_s[8];
-    int one = 1;
-    int fd = -1;
-    int rc;
-    enum mtr_err ret = MTR_EIO;
-
-    if (host == NULL || host[0] == '\0') {
-        host = "0.0.0.0";
-    }
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE;
-    (void)snprintf(port_s, sizeof(port_s), "%u", (unsigned)srv->cfg.port);
-    rc = getaddrinfo(host, port_s, &hints, &res);
-    if (rc != 0) {
-        mtrd_errf(err, err_cap, "modbus: cannot resolve bind address %s: %s", host,
-                  gai_strerror(rc));
-        return MTR_ENOENT;
-    }
-    fd = socket(res->ai_family, res->ai_socktype, res->ai_protocol);
-    if (fd < 0) {
-        mtrd_errf(err, err_cap, "modbus: socket for %s port %s: %s", host, port_s, strerror(errno));
-        goto out;
-    }
-    /* A restarted daemon must be able to bind while old connections are in TIME_WAIT. */
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, MB_LISTEN_BACKLOG) != 0 ||
-        !mb_set_nonblock(fd)) {
-        mtrd_errf(err, err_cap, "modbus: cannot listen on %s port %s: %s", host, port_s,
-                  strerror(errno));
-        goto out;
-    }
-    {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-            mtrd_errf(err, err_cap, "modbus: getsockname on %s: %s", host, strerror(errno));
-            goto out;
-        }
-        srv->port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-                                             : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    }
-    srv->listen_fd = fd;
-    fd = -1;
-    ret = MTR_OK;
-out:
-    if (fd >= 0) {
-        (void)close(fd);
-    }
-    freeaddrinfo(res);
-    return ret;
+    return mtrd_net_listen(host, srv->cfg.port, "modbus", &srv->listen_fd, &srv->port, err,
+                           err_cap);
 }
 
 enum mtr_err
@@ -274,23 +216,6 @@ mb_drop(struct mtrd_modbus *srv, struct mb_client *c, const char *why)
     srv->st.clients_now--;
 }
 
-static void
-mb_peer_name(const struct sockaddr_storage *ss, char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-        (void)inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-        port = ntohs(a->sin_port);
-    } else if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-        (void)inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-        port = ntohs(a->sin6_port);
-    }
-    (void)snprintf(out, cap, "%s:%u", host, port);
-}
-
 /* Accept every pending connection; beyond max_clients, accept and close at once. */
 static void
 mb_accept_all(struct mtrd_modbus *srv, int64_t now_ms)
@@ -314,9 +239,9 @@ mb_accept_all(struct mtrd_modbus *srv, int64_t now_ms)
                 slot = &srv->clients[i];
             }
         }
-        if (slot == NULL || !mb_set_nonblock(fd)) {
+        if (slot == NULL || !mtrd_net_set_nonblock(fd)) {
             char peer[MB_PEER_CAP];
-            mb_peer_name(&ss, peer, sizeof(peer));
+            mtrd_net_peer_name(&ss, peer, sizeof(peer));
             mb_log(srv, LOG_WARNING, "modbus: refusing %s: %u clients connected", peer,
                    srv->st.clients_now);
             (void)close(fd);
@@ -330,7 +255,7 @@ mb_accept_all(struct mtrd_modbus *srv, int64_t now_ms)
         slot->tx_off = 0;
         slot->tx_len = 0;
         slot->last_ms = now_ms;
-        mb_peer_name(&ss, slot->peer, sizeof(slot->peer));
+        mtrd_net_peer_name(&ss, slot->peer, sizeof(slot->peer));
         srv->st.clients_now++;
         srv->st.clients_total++;
         mb_log(srv, LOG_INFO, "modbus: client %s connected", slot->peer);

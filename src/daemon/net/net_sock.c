@@ -22,7 +22,8 @@ bool
 mtrd_net_set_nonblock(int fd)
 {
     int fl = fcntl(fd, F_GETFL, 0);
-    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0;
+    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 &&
+           fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
 enum mtr_err

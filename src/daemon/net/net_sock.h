@@ -34,7 +34,7 @@ MTR_NODISCARD enum mtr_err mtrd_net_listen(const char *host,
                                            char *err,
                                            size_t err_cap);
 
-/** Make fd non-blocking; false on failure (errno set). */
+/** Make fd non-blocking and close-on-exec; false on failure (errno set). */
 bool mtrd_net_set_nonblock(int fd);
 
 /** "address:port" of a peer for logs. */
